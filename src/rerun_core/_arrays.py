@@ -1,0 +1,84 @@
+"""Array intake, immutable storage and value equality.
+
+Rules:
+- ``to_numpy`` accepts numpy arrays, anything with ``__array__`` (PIL images, pandas)
+  and torch-like objects with ``.numpy()``; it never copies a numpy array.
+- ``freeze`` makes one copy of the pixels into a ``bytes`` object (memory no one can
+  write), in C order and little-endian; an array already backed by immutable memory is
+  kept as is. A dtype conversion (byte swap, narrowing) costs one more pass.
+- ``arrays_equal`` compares dtype, shape and values, with NaN equal to NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rerun_core.errors import InvalidArgumentError
+
+__all__ = ["arrays_equal", "describe", "freeze", "to_numpy"]
+
+
+def describe(arr: np.ndarray[Any, Any]) -> str:
+    """Summarise an array by shape and dtype, never by values."""
+    return f"array of shape {tuple(arr.shape)} and dtype {arr.dtype}"
+
+
+def to_numpy(value: Any, *, param: str) -> np.ndarray[Any, Any]:
+    """Return ``value`` as a numpy array without copying when it already is one."""
+    if isinstance(value, np.ndarray):
+        return value
+    numpy_method = getattr(value, "numpy", None)
+    if callable(numpy_method) and not hasattr(value, "__array_interface__"):
+        try:
+            value = numpy_method(force=True)  # torch: detach, move to the CPU, resolve views
+        except TypeError:
+            value = numpy_method()
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        msg = (
+            f"{param} must be array-like (numpy array, tensor, PIL image or nested sequence); "
+            f"got {type(value).__name__} that numpy cannot convert ({exc}). "
+            "Pass a rectangular numeric array."
+        )
+        raise InvalidArgumentError(msg, param=param) from None
+
+
+def freeze(arr: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray[Any, Any]:
+    """Return a read-only, C-contiguous, little-endian copy of ``arr``.
+
+    ``dtype`` converts the values first; callers check that they fit.
+    """
+    source = np.asarray(arr)
+    target = np.dtype(source.dtype if dtype is None else dtype).newbyteorder("<")
+    if source.dtype != target:
+        source = source.astype(target)
+    elif source.flags.c_contiguous and _is_immutable(source):
+        return source
+    return np.frombuffer(source.tobytes(order="C"), dtype=target).reshape(source.shape)
+
+
+def _is_immutable(arr: np.ndarray[Any, Any]) -> bool:
+    """Tell whether ``arr`` is backed by memory no one can write (``bytes``, read-only mmap)."""
+    if arr.flags.writeable:
+        return False
+    owner: object = arr
+    while isinstance(owner, np.ndarray):
+        if owner.base is None:
+            return False  # an array that owns its memory can be made writable again
+        owner = owner.base
+    if isinstance(owner, memoryview):  # may be a read-only view of writable memory
+        owner = owner.obj
+    return isinstance(owner, bytes)
+
+
+def arrays_equal(a: np.ndarray[Any, Any] | None, b: np.ndarray[Any, Any] | None) -> bool:
+    """Compare dtype, shape and values; NaN equals NaN."""
+    if a is None or b is None:
+        return a is b
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))

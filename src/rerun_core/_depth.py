@@ -1,0 +1,33 @@
+"""``make_depth_msg``: a single-channel depth image and its scale.
+
+Rules: dtypes uint8, uint16, float32, float64 (float64 kept); ``meter`` is finite and > 0
+when given, else 1000 for integers (millimetres) and 1.0 for floats (metres); invalid
+depth is 0 for integers and NaN for floats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rerun_core._arrays import freeze, to_numpy
+from rerun_core._messages import DEPTH_DTYPES, DepthMsg
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_max_pixels
+from rerun_core._shapes import check_dtype, to_hw
+
+__all__ = ["make_depth_msg"]
+
+
+def make_depth_msg(
+    image: Any,
+    *,
+    meter: float | None = None,
+    draw_order: float | None = None,
+    ext: dict[str, Any] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> DepthMsg:
+    """Validate a depth image (HxW or HxWx1) and return it as an immutable ``DepthMsg``."""
+    limit = check_max_pixels(max_pixels)
+    arr = to_numpy(image, param="image")
+    dtype = check_dtype(arr, DEPTH_DTYPES, kind="depth")
+    pixels = freeze(to_hw(arr, kind="depth", max_pixels=limit), dtype)
+    return DepthMsg(pixels=pixels, meter=meter, draw_order=draw_order, ext=ext)

@@ -1,0 +1,70 @@
+"""``make_image_msg``: gray or colour pixels, optionally compressed to JPEG.
+
+Rules: dtypes uint8, uint16 (sRGB gamma), float16, float32, float64 (linear 0..1, NaN and
+inf kept); 1, 3 or 4 channels mean L, RGB, RGBA unless ``color_model`` says BGR/BGRA
+(metadata only, no swizzle); ``jpeg_quality`` compresses uint8 L/RGB only and keeps
+``draw_order`` and ``ext``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from rerun_core._arrays import describe, freeze, to_numpy
+from rerun_core._enums import ColorModel, ImageFormat
+from rerun_core._messages import IMAGE_DTYPES, ImageMsg, to_color_model
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_int, check_max_pixels
+from rerun_core._shapes import check_dtype, to_hwc
+from rerun_core.errors import InvalidArgumentError
+
+__all__ = ["make_image_msg"]
+
+_DEFAULT_MODELS = {1: ColorModel.L, 3: ColorModel.RGB, 4: ColorModel.RGBA}
+
+
+def make_image_msg(
+    image: Any,
+    *,
+    color_model: ColorModel | str | None = None,
+    draw_order: float | None = None,
+    ext: dict[str, Any] | None = None,
+    jpeg_quality: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ImageMsg:
+    """Validate a gray or colour image and return it as an immutable ``ImageMsg``."""
+    limit = check_max_pixels(max_pixels)
+    arr = to_numpy(image, param="image")
+    dtype = check_dtype(arr, IMAGE_DTYPES, kind="image")
+    hwc = to_hwc(arr, max_pixels=limit)
+    height, width, channels = hwc.shape
+    model = _DEFAULT_MODELS[channels] if color_model is None else to_color_model(color_model)
+    if model.channels != channels:
+        msg = (
+            f"color_model={model.value} needs {model.channels} channels; got an image of shape "
+            f"{arr.shape} with {channels}. Omit color_model to infer it from the channels."
+        )
+        raise InvalidArgumentError(msg, param="color_model")
+    geometry = {"height": height, "width": width, "channels": channels, "color_model": model}
+    if jpeg_quality is not None:
+        encoded = _compress_jpeg(hwc, model, check_int(jpeg_quality, param="jpeg_quality", low=1, high=100))
+        return ImageMsg(
+            **geometry, encoded=encoded, media_type=ImageFormat.JPEG, draw_order=draw_order, ext=ext
+        )
+    return ImageMsg(**geometry, pixels=freeze(hwc, dtype), draw_order=draw_order, ext=ext)
+
+
+def _compress_jpeg(hwc: np.ndarray[Any, Any], model: ColorModel, quality: int) -> bytes:
+    if hwc.dtype != np.uint8 or model not in (ColorModel.L, ColorModel.RGB):
+        msg = (
+            f"jpeg_quality works on uint8 gray (L) or RGB images; got {describe(hwc)} with "
+            f"color_model={model.value}. Convert to uint8 RGB first, or drop jpeg_quality."
+        )
+        raise InvalidArgumentError(msg, param="jpeg_quality")
+    pixels = hwc[:, :, 0] if model is ColorModel.L else hwc
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(out, format="JPEG", quality=quality)
+    return out.getvalue()
