@@ -107,7 +107,9 @@ def _annotation_info(item: object, *, what: str) -> AnnotationInfo:
     identifier, label, color = fields
     class_id = check_int(identifier, param=f"{what} id", low=0, high=_MAX_ID)
     if label is not None and not isinstance(label, str):
-        msg = f"{what} {class_id} label must be a str or None; got {type(label).__name__} {label!r}."
+        msg = (
+            f"{what} {class_id} label must be a str or None; got {type(label).__name__} {label!r}."
+        )
         raise InvalidArgumentError(msg, param="label")
     return AnnotationInfo(class_id, label, normalize_color(color))
 

@@ -50,7 +50,9 @@ def make_image_msg(
         raise InvalidArgumentError(msg, param="color_model")
     geometry = {"height": height, "width": width, "channels": channels, "color_model": model}
     if jpeg_quality is not None:
-        encoded = _compress_jpeg(hwc, model, check_int(jpeg_quality, param="jpeg_quality", low=1, high=100))
+        encoded = _compress_jpeg(
+            hwc, model, check_int(jpeg_quality, param="jpeg_quality", low=1, high=100)
+        )
         return ImageMsg(
             **geometry, encoded=encoded, media_type=ImageFormat.JPEG, draw_order=draw_order, ext=ext
         )

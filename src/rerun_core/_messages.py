@@ -35,6 +35,7 @@ __all__ = [
     "ExtensionMsg",
     "ImageMsg",
     "Message",
+    "Sealed",
     "SegmentationMsg",
     "to_color_model",
     "to_image_format",
@@ -47,6 +48,19 @@ SEGMENTATION_DTYPES = tuple(np.dtype(t) for t in ("uint8", "uint16"))
 _ARRAY_EQ = attrs.cmp_using(eq=arrays_equal)
 _COMPONENTS_EQ = attrs.cmp_using(eq=components_equal)
 _NO_HEADER_LIMIT = 2**62
+
+
+class Sealed:
+    """Base of the final value types: subclassing them raises ``TypeError`` at runtime."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Allow direct children only."""
+        super().__init_subclass__(**kwargs)
+        if Sealed not in cls.__bases__:
+            msg = f"{cls.__bases__[0].__name__} is final; wrap it instead of subclassing it."
+            raise TypeError(msg)
 
 
 def to_color_model(value: object) -> ColorModel:
@@ -108,9 +122,7 @@ def _identifiers(value: object) -> tuple[int, ...] | None:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         msg = f"identifiers must be a sequence of integers or None; got {type(value).__name__}."
         raise InvalidArgumentError(msg, param="identifiers")
-    return tuple(
-        check_int(i, param="identifiers", low=0, high=2**64 - 1) for i in value
-    )
+    return tuple(check_int(i, param="identifiers", low=0, high=2**64 - 1) for i in value)
 
 
 def _single_instance(value: object) -> Components:
@@ -142,7 +154,7 @@ def _check_pixels(
 
 @final
 @attrs.frozen(kw_only=True)
-class ImageMsg:
+class ImageMsg(Sealed):
     """A gray or colour image: raw pixels (HxWxC) or encoded JPEG bytes."""
 
     height: int
@@ -155,7 +167,9 @@ class ImageMsg:
     encoded: bytes | None = attrs.field(default=None, converter=_optional_bytes)
     media_type: ImageFormat | None = attrs.field(default=None, converter=_optional_image_format)
     draw_order: float | None = attrs.field(default=None, converter=check_draw_order)
-    ext: Components = attrs.field(factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False)
+    ext: Components = attrs.field(
+        factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         """Check that pixels or encoded bytes agree with the declared geometry."""
@@ -188,13 +202,15 @@ class ImageMsg:
 
 @final
 @attrs.frozen(kw_only=True)
-class DepthMsg:
+class DepthMsg(Sealed):
     """A depth image (HxW); ``meter`` is how many units make one metre."""
 
     pixels: np.ndarray[Any, Any] = attrs.field(converter=freeze, eq=_ARRAY_EQ, hash=False)
     meter: float | None = attrs.field(default=None, converter=_optional_meter)
     draw_order: float | None = attrs.field(default=None, converter=check_draw_order)
-    ext: Components = attrs.field(factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False)
+    ext: Components = attrs.field(
+        factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         """Check the pixel dtype and shape."""
@@ -210,12 +226,14 @@ class DepthMsg:
 
 @final
 @attrs.frozen(kw_only=True)
-class SegmentationMsg:
+class SegmentationMsg(Sealed):
     """An image of class ids (HxW, uint8 or uint16)."""
 
     pixels: np.ndarray[Any, Any] = attrs.field(converter=freeze, eq=_ARRAY_EQ, hash=False)
     draw_order: float | None = attrs.field(default=None, converter=check_draw_order)
-    ext: Components = attrs.field(factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False)
+    ext: Components = attrs.field(
+        factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False
+    )
 
     def __attrs_post_init__(self) -> None:
         """Check the pixel dtype and shape."""
@@ -224,7 +242,7 @@ class SegmentationMsg:
 
 @final
 @attrs.frozen(kw_only=True)
-class AnnotationContextMsg:
+class AnnotationContextMsg(Sealed):
     """Class ids mapped to labels, colours and keypoint skeletons."""
 
     class_descriptions: tuple[ClassDescription, ...] = attrs.field(
@@ -234,7 +252,7 @@ class AnnotationContextMsg:
 
 @final
 @attrs.frozen(kw_only=True)
-class ExtensionMsg:
+class ExtensionMsg(Sealed):
     """User components logged on their own, optionally one value per identifier."""
 
     components: Components = attrs.field(converter=_many_instances, eq=_COMPONENTS_EQ, hash=False)

@@ -13,16 +13,17 @@ from rerun_core.errors import InvalidArgumentError
 __all__ = ["format_entity_path", "parse_entity_path"]
 
 
-def parse_entity_path(path: str | Sequence[str]) -> tuple[str, ...]:
+def parse_entity_path(path: str | Sequence[str] | object) -> tuple[str, ...]:
     """Return ``path`` (a string or a sequence of parts) as a validated tuple of parts."""
     if isinstance(path, str):
         if not path:
             msg = "entity_path must not be empty; use '/' for the root or e.g. 'camera/rgb'."
             raise InvalidArgumentError(msg, param="entity_path")
-        parts: tuple[str, ...] = tuple(part for part in path.split("/") if part)
+        parts = tuple(part for part in path.split("/") if part)
     elif isinstance(path, Sequence) and not isinstance(path, bytes):
-        parts = tuple(path)
-        if not all(isinstance(part, str) and part for part in parts):
+        given: tuple[object, ...] = tuple(path)
+        parts = tuple(part for part in given if isinstance(part, str) and part)
+        if len(parts) != len(given):
             msg = f"entity_path parts must be non-empty strings; got {path!r}."
             raise InvalidArgumentError(msg, param="entity_path")
     else:

@@ -18,6 +18,7 @@ from rerun_core._messages import (
     ExtensionMsg,
     ImageMsg,
     Message,
+    Sealed,
     SegmentationMsg,
 )
 from rerun_core._paths import parse_entity_path
@@ -46,7 +47,7 @@ def _int64(value: object) -> int:
 
 @final
 @attrs.frozen
-class TimeValue:
+class TimeValue(Sealed):
     """A point on one timeline: a sequence number or a time in nanoseconds."""
 
     kind: TimeKind = attrs.field(converter=_time_kind)
@@ -83,7 +84,7 @@ def _message(value: object) -> Message:
 
 @final
 @attrs.frozen(kw_only=True)
-class Record:
+class Record(Sealed):
     """A message logged at an entity path and a point in time."""
 
     entity_path: tuple[str, ...] = attrs.field(converter=parse_entity_path)
@@ -94,7 +95,7 @@ class Record:
     log_time_ns: int = attrs.field(default=0, converter=_int64)
 
     def __attrs_post_init__(self) -> None:
-        """A timeless record carries no timeline."""
+        """Check that a timeless record carries no timeline."""
         if not isinstance(self.timeless, bool):
             msg = f"timeless must be True or False; got {self.timeless!r}."
             raise InvalidArgumentError(msg, param="timeless")

@@ -7,7 +7,13 @@ import numbers
 
 from rerun_core.errors import InvalidArgumentError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "check_draw_order", "check_int", "check_max_pixels", "check_pixel_count"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "check_draw_order",
+    "check_int",
+    "check_max_pixels",
+    "check_pixel_count",
+]
 
 DEFAULT_MAX_PIXELS = 2**28
 

@@ -48,8 +48,9 @@ def to_hwc(arr: np.ndarray[Any, Any], *, max_pixels: int) -> np.ndarray[Any, Any
             arr = arr[0, :, :, np.newaxis]
         elif arr.shape[0] in (3, 4):
             msg = (
-                f"image of shape {given} looks channel-first (CxHxW); images must be "
-                "channel-last (HxWxC). Use np.moveaxis(img, 0, -1)."
+                f"image of shape {given} does not have 1, 3 or 4 channels in its last axis and "
+                "looks channel-first (CxHxW); images must be channel-last (HxWxC). "
+                "Use np.moveaxis(img, 0, -1)."
             )
             raise InvalidArgumentError(msg, param="image")
         else:

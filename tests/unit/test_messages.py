@@ -1,0 +1,166 @@
+"""Messages: immutable, compared by value, re-validated by attrs.evolve."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import pytest
+
+import rerun_core as rc
+from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
+
+
+def _rgb() -> np.ndarray:
+    return np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+
+
+class TestImmutability:
+    def test_pixels_cannot_be_made_writable(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+        assert msg.pixels is not None
+        assert not msg.pixels.flags.writeable
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            msg.pixels.setflags(write=True)
+
+    def test_fields_cannot_be_assigned(self) -> None:
+        msg = rc.make_depth_msg(np.ones((2, 2), np.uint16))
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            msg.meter = 5.0  # type: ignore[misc]
+
+    def test_ext_values_are_read_only(self) -> None:
+        msg = rc.make_image_msg(_rgb(), ext={"a": 1})
+        with pytest.raises(TypeError):
+            msg.ext["ext.b"] = np.array([1])  # type: ignore[index]
+        assert not msg.ext["ext.a"].flags.writeable
+
+    def test_direct_construction_freezes_a_caller_array(self) -> None:
+        pixels = np.zeros((2, 2), np.uint16)
+        msg = rc.DepthMsg(pixels=pixels)
+        pixels[0, 0] = 7
+        assert msg.pixels[0, 0] == 0
+        assert not msg.pixels.flags.writeable
+
+    def test_messages_are_final(self) -> None:
+        with pytest.raises(TypeError):
+            type("Sub", (rc.ImageMsg,), {})
+
+
+class TestEquality:
+    def test_equal_by_value(self) -> None:
+        assert rc.make_image_msg(_rgb()) == rc.make_image_msg(_rgb().copy())
+
+    def test_dtype_matters(self) -> None:
+        a = rc.make_image_msg(np.zeros((2, 2), np.float32))
+        b = rc.make_image_msg(np.zeros((2, 2), np.float64))
+        assert a != b
+
+    def test_shape_matters(self) -> None:
+        a = rc.make_image_msg(np.zeros((2, 3), np.uint8))
+        b = rc.make_image_msg(np.zeros((3, 2), np.uint8))
+        assert a != b
+
+    def test_nan_equals_nan(self) -> None:
+        img = np.full((2, 2), np.nan, np.float32)
+        assert rc.make_image_msg(img) == rc.make_image_msg(img)
+        assert rc.make_depth_msg(img) == rc.make_depth_msg(img)
+
+    def test_ext_compared_by_value(self) -> None:
+        assert rc.make_image_msg(_rgb(), ext={"a": 1}) == rc.make_image_msg(
+            _rgb(), ext={"ext.a": 1}
+        )
+        assert rc.make_image_msg(_rgb(), ext={"a": 1}) != rc.make_image_msg(_rgb(), ext={"a": 2})
+        assert rc.make_image_msg(_rgb(), ext={"a": 1}) != rc.make_image_msg(_rgb(), ext={"a": 1.0})
+
+    def test_color_model_matters(self) -> None:
+        assert rc.make_image_msg(_rgb()) != rc.make_image_msg(_rgb(), color_model="BGR")
+
+    def test_messages_are_hashable_consistently(self) -> None:
+        assert hash(rc.make_image_msg(_rgb())) == hash(rc.make_image_msg(_rgb()))
+
+
+class TestEvolve:
+    def test_evolve_without_changes_is_equal(self) -> None:
+        msg = rc.make_image_msg(_rgb(), draw_order=2.0)
+        assert attrs.evolve(msg) == msg
+
+    def test_evolve_revalidates_pixels(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+        with pytest.raises(InvalidArgumentError, match="declares height, width, channels"):
+            attrs.evolve(msg, pixels=np.zeros((2, 2, 3), np.uint8))
+
+    def test_evolve_revalidates_dtype(self) -> None:
+        msg = rc.make_depth_msg(np.zeros((2, 2), np.uint16))
+        with pytest.raises(UnsupportedDtypeError, match="int64"):
+            attrs.evolve(msg, pixels=np.zeros((2, 2), np.int64))
+
+    def test_evolve_revalidates_options(self) -> None:
+        msg = rc.make_depth_msg(np.zeros((2, 2), np.uint16))
+        with pytest.raises(InvalidArgumentError, match="meter"):
+            attrs.evolve(msg, meter=-1)
+        with pytest.raises(InvalidArgumentError, match="needs 4 channels"):
+            attrs.evolve(rc.make_image_msg(_rgb()), color_model="RGBA")
+
+    def test_evolve_freezes_new_pixels(self) -> None:
+        msg = rc.make_segmentation_msg(np.zeros((2, 2), np.uint8))
+        new = np.ones((3, 3), np.uint8)
+        evolved = attrs.evolve(msg, pixels=new)
+        new[:] = 9
+        assert int(evolved.pixels.max()) == 1
+
+    def test_evolve_encoded_checks_header(self) -> None:
+        msg = rc.make_image_msg(_rgb(), jpeg_quality=90)
+        with pytest.raises(InvalidArgumentError, match="declares"):
+            attrs.evolve(msg, height=99)
+
+    def test_extension_msg_revalidates_lengths(self) -> None:
+        msg = rc.make_extension_msg({"a": [1, 2]})
+        with pytest.raises(InvalidArgumentError, match="same number N"):
+            attrs.evolve(msg, identifiers=[1, 2, 3])
+
+
+class TestRecord:
+    def test_record_fields(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+        record = rc.make_record(
+            "/camera//rgb/",
+            msg,
+            timepoint={"frame": rc.TimeValue("sequence", 3)},
+            log_tick=4,
+            log_time_ns=5,
+        )
+        assert record.entity_path == ("camera", "rgb")
+        assert record.timepoint == {"frame": rc.TimeValue("sequence", 3)}
+        assert (record.timeless, record.log_tick, record.log_time_ns) == (False, 4, 5)
+
+    def test_root_path_is_empty_tuple(self) -> None:
+        record = rc.make_record("/", rc.make_annotation_context_msg([(0, "bg")]), timeless=True)
+        assert record.entity_path == ()
+        assert rc.format_entity_path(record.entity_path) == "/"
+
+    def test_timepoint_accepts_tuples(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+        a = rc.make_record("a", msg, timepoint={"t": ("time", 10)})
+        b = rc.make_record("a", msg, timepoint={"t": rc.TimeValue("time", 10)})
+        assert a == b
+
+    def test_timepoint_is_read_only(self) -> None:
+        record = rc.make_record("a", rc.make_image_msg(_rgb()), timepoint={"t": ("time", 1)})
+        with pytest.raises(TypeError):
+            record.timepoint["u"] = rc.TimeValue("time", 2)  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("path", "parts"),
+    [
+        ("a", ("a",)),
+        ("a/b", ("a", "b")),
+        ("/a/b", ("a", "b")),
+        ("a//b/", ("a", "b")),
+        ("/", ()),
+        ("//", ()),
+        ("world/my camera", ("world", "my camera")),
+        (("a", "b"), ("a", "b")),
+    ],
+)
+def test_entity_path_normalisation(path: str, parts: tuple[str, ...]) -> None:
+    assert rc.parse_entity_path(path) == parts
