@@ -55,7 +55,9 @@ def _summary(msg: rc.Message) -> str:
         return f"{'DepthMsg':<22}{msg.pixels.shape!s:<16}{msg.pixels.dtype!s:<10}{detail}"
     if isinstance(msg, rc.SegmentationMsg):
         classes = sorted(int(i) for i in np.unique(msg.pixels))
-        return f"{'SegmentationMsg':<22}{msg.pixels.shape!s:<16}{msg.pixels.dtype!s:<10}ids {classes}"
+        return (
+            f"{'SegmentationMsg':<22}{msg.pixels.shape!s:<16}{msg.pixels.dtype!s:<10}ids {classes}"
+        )
     if isinstance(msg, rc.AnnotationContextMsg):
         labels = ", ".join(str(d.info.label) for d in msg.class_descriptions)
         return f"{'AnnotationContextMsg':<22}{'':<16}{'':<10}{labels}"
