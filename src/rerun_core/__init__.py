@@ -6,6 +6,14 @@ Pure: no file, socket, thread, clock, environment or global mutable state.
 from __future__ import annotations
 
 from rerun_core._annotation import AnnotationInfo, ClassDescription
+from rerun_core._codec import (
+    RecordSpan,
+    decode_record,
+    encode_record,
+    encode_record_parts,
+    iter_records,
+    scan_records,
+)
 from rerun_core._context import make_annotation_context_msg, make_extension_msg
 from rerun_core._depth import make_depth_msg
 from rerun_core._encoded import make_encoded_image_msg
@@ -43,12 +51,17 @@ __all__ = [
     "InvalidArgumentError",
     "Message",
     "Record",
+    "RecordSpan",
     "RerunCoreError",
     "SegmentationMsg",
     "TimeValue",
     "UnrecognizedImageFormatError",
     "UnsupportedDtypeError",
+    "decode_record",
+    "encode_record",
+    "encode_record_parts",
     "format_entity_path",
+    "iter_records",
     "make_annotation_context_msg",
     "make_depth_msg",
     "make_encoded_image_msg",
@@ -57,4 +70,5 @@ __all__ = [
     "make_record",
     "make_segmentation_msg",
     "parse_entity_path",
+    "scan_records",
 ]

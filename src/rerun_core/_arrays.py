@@ -11,6 +11,7 @@ Rules:
 
 from __future__ import annotations
 
+import mmap
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,7 @@ def freeze(arr: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray
 
 
 def _is_immutable(arr: np.ndarray[Any, Any]) -> bool:
-    """Tell whether ``arr`` is backed by memory no one can write (``bytes``, read-only mmap)."""
+    """Tell whether ``arr`` is backed by memory no one can write (bytes, read-only mmap)."""
     if arr.flags.writeable:
         return False
     owner: object = arr
@@ -72,6 +73,8 @@ def _is_immutable(arr: np.ndarray[Any, Any]) -> bool:
         owner = owner.base
     if isinstance(owner, memoryview):  # may be a read-only view of writable memory
         owner = owner.obj
+    if isinstance(owner, mmap.mmap):
+        return memoryview(owner).readonly
     return isinstance(owner, bytes)
 
 
