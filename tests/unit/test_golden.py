@@ -29,7 +29,13 @@ def _image(dtype: str, channels: int, model: str | None = None) -> rc.Record:
         pixels = pixels / 250
         pixels.flat[0] = np.nan
     msg = rc.make_image_msg(pixels, color_model=model, draw_order=-10.0)
-    return rc.make_record(f"images/{dtype}/{channels}", msg, timepoint={"frame": ("sequence", 7)}, log_tick=1, log_time_ns=1_700_000_000_000_000_000)
+    return rc.make_record(
+        f"images/{dtype}/{channels}",
+        msg,
+        timepoint={"frame": ("sequence", 7)},
+        log_tick=1,
+        log_time_ns=1_700_000_000_000_000_000,
+    )
 
 
 CASES: dict[str, Callable[[], rc.Record]] = {
@@ -49,18 +55,27 @@ CASES: dict[str, Callable[[], rc.Record]] = {
         log_time_ns=5,
     ),
     "image-jpeg-gray": lambda: rc.make_record(
-        "camera/gray", rc.make_encoded_image_msg((GOLDEN / "source-gray-progressive.jpg").read_bytes())
+        "camera/gray",
+        rc.make_encoded_image_msg((GOLDEN / "source-gray-progressive.jpg").read_bytes()),
     ),
     **{
         f"depth-{dtype}": (
             lambda d=dtype: rc.make_record(
-                f"depth/{d}", rc.make_depth_msg(_grid((4, 3), d), meter=None if d == "uint8" else 1000.0, draw_order=1.0), timepoint={"frame": ("sequence", -3)}
+                f"depth/{d}",
+                rc.make_depth_msg(
+                    _grid((4, 3), d), meter=None if d == "uint8" else 1000.0, draw_order=1.0
+                ),
+                timepoint={"frame": ("sequence", -3)},
             )
         )
         for dtype in ("uint8", "uint16", "float32", "float64")
     },
-    "segmentation-uint8": lambda: rc.make_record("seg/8", rc.make_segmentation_msg(_grid((4, 3), "uint8"), ext={"note": "hi"})),
-    "segmentation-uint16": lambda: rc.make_record("seg/16", rc.make_segmentation_msg(_grid((4, 3), "uint16") * 200)),
+    "segmentation-uint8": lambda: rc.make_record(
+        "seg/8", rc.make_segmentation_msg(_grid((4, 3), "uint8"), ext={"note": "hi"})
+    ),
+    "segmentation-uint16": lambda: rc.make_record(
+        "seg/16", rc.make_segmentation_msg(_grid((4, 3), "uint16") * 200)
+    ),
     "annotation-context": lambda: rc.make_record(
         "/",
         rc.make_annotation_context_msg(
@@ -79,7 +94,12 @@ CASES: dict[str, Callable[[], rc.Record]] = {
     "extension": lambda: rc.make_record(
         "ext/points",
         rc.make_extension_msg(
-            {"score": [0.5, 0.25], "name": ["a", "bc"], "flag": True, "count": np.array([3, 4], np.uint32)},
+            {
+                "score": [0.5, 0.25],
+                "name": ["a", "bc"],
+                "flag": True,
+                "count": np.array([3, 4], np.uint32),
+            },
             identifiers=[10, 2**64 - 1],
         ),
         timepoint={"frame": ("sequence", 1), "time": ("time", -1)},
@@ -109,8 +129,18 @@ def test_golden_stream_reads_in_order() -> None:
 def test_every_kind_and_dtype_is_covered() -> None:
     records = [make() for make in CASES.values()]
     kinds = {type(r.msg).__name__ for r in records}
-    assert kinds == {"ImageMsg", "DepthMsg", "SegmentationMsg", "AnnotationContextMsg", "ExtensionMsg"}
-    dtypes = {(type(r.msg).__name__, str(r.msg.pixels.dtype)) for r in records if getattr(r.msg, "pixels", None) is not None}
+    assert kinds == {
+        "ImageMsg",
+        "DepthMsg",
+        "SegmentationMsg",
+        "AnnotationContextMsg",
+        "ExtensionMsg",
+    }
+    dtypes = {
+        (type(r.msg).__name__, str(r.msg.pixels.dtype))
+        for r in records
+        if getattr(r.msg, "pixels", None) is not None
+    }
     assert len(dtypes) == 5 + 4 + 2
 
 
