@@ -11,6 +11,7 @@ Rules:
 from __future__ import annotations
 
 import math
+import mmap
 import re
 import struct
 import zlib
@@ -46,7 +47,7 @@ _ALIGN = 8
 _MAX_META = 1 << 26  # 64 MiB of CBOR is far beyond any real record: treat as damage
 _DTYPE = re.compile(r"[<|](b1|u1|u2|u4|u8|i1|i2|i4|i8|f2|f4|f8|U[1-9][0-9]{0,5})")
 
-Buffer = bytes | bytearray | memoryview
+Buffer = bytes | bytearray | memoryview | mmap.mmap
 
 
 def _pad(size: int) -> int:

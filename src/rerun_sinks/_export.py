@@ -1,0 +1,126 @@
+"""``rerun-core export``: one image file per record, readable by any image viewer.
+
+Rules: raw images become PNG (uint8 or uint16 as stored; BGR/BGRA reordered to RGB/RGBA;
+floats clipped to 0..1 and scaled to uint8); JPEG records are written as their original
+bytes; depth becomes a 16-bit PNG of the raw values (floats as millimetres, NaN as 0);
+segmentation becomes an RGBA PNG coloured by the nearest annotation context.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import imagecodecs
+import numpy as np
+
+from rerun_core import (
+    AnnotationContextMsg,
+    ColorModel,
+    DepthMsg,
+    ImageMsg,
+    Record,
+    SegmentationMsg,
+)
+from rerun_sinks._readers import read_records
+
+__all__ = ["export"]
+
+_GOLDEN_RATIO = 0.618033988749895
+Lut = np.ndarray[Any, Any]
+
+
+def export(
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """Write one image file per image, depth and segmentation record; return the paths."""
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    contexts: dict[tuple[str, ...], Lut] = {}
+    written: list[Path] = []
+    for index, record in enumerate(read_records(path)):
+        if progress is not None:
+            progress(1)
+        if isinstance(record.msg, AnnotationContextMsg):
+            contexts[record.entity_path] = _lut(record.msg)
+            continue
+        for suffix, data in _render(record, contexts):
+            name = "_".join(record.entity_path) or "root"
+            file = target / f"{index:06d}_{name}{suffix}"
+            file.write_bytes(data)
+            written.append(file)
+    return written
+
+
+def _render(
+    record: Record, contexts: dict[tuple[str, ...], Lut]
+) -> Iterator[tuple[str, bytes | bytearray]]:
+    msg = record.msg
+    if isinstance(msg, ImageMsg):
+        if msg.encoded is not None:
+            yield ".jpg", msg.encoded
+        elif msg.pixels is not None:
+            yield ".png", imagecodecs.png_encode(_displayable(msg.pixels, msg.color_model))
+    elif isinstance(msg, DepthMsg):
+        yield ".depth.png", imagecodecs.png_encode(_depth_u16(msg))
+    elif isinstance(msg, SegmentationMsg):
+        lut = _nearest_context(record.entity_path, contexts)
+        yield ".segmentation.png", imagecodecs.png_encode(lut[msg.pixels])
+
+
+def _displayable(pixels: np.ndarray[Any, Any], model: ColorModel) -> np.ndarray[Any, Any]:
+    if model in (ColorModel.BGR, ColorModel.BGRA):
+        order = [2, 1, 0] if model is ColorModel.BGR else [2, 1, 0, 3]
+        pixels = pixels[..., order]
+    if pixels.dtype.kind == "f":
+        scaled = np.nan_to_num(np.clip(pixels.astype(np.float64), 0.0, 1.0)) * 255
+        pixels = np.rint(scaled).astype(np.uint8)
+    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+
+
+def _depth_u16(msg: DepthMsg) -> np.ndarray[Any, Any]:
+    if msg.pixels.dtype.kind != "f":
+        return msg.pixels.astype(np.uint16)
+    millimetres = msg.pixels.astype(np.float64) * (1000.0 / msg.effective_meter)
+    return np.rint(np.clip(np.nan_to_num(millimetres, posinf=65535.0), 0, 65535)).astype(np.uint16)
+
+
+def _nearest_context(path: tuple[str, ...], contexts: dict[tuple[str, ...], Lut]) -> Lut:
+    for depth in range(len(path), -1, -1):
+        if path[:depth] in contexts:
+            return contexts[path[:depth]]
+    return _lut(AnnotationContextMsg(class_descriptions=[]))
+
+
+def _lut(msg: AnnotationContextMsg) -> Lut:
+    """Colour per class id: the given colours, else an automatic hue per id; id 0 transparent."""
+    lut = np.empty((65536, 4), np.uint8)
+    lut[:, :3] = _auto_colors(np.arange(65536))
+    lut[:, 3] = 255
+    lut[0] = 0
+    for description in msg.class_descriptions:
+        if description.info.color is not None:
+            lut[description.info.id] = description.info.color
+    return lut
+
+
+def _auto_colors(ids: np.ndarray[Any, Any], saturation: float = 0.85, value: float = 0.9) -> Lut:
+    """HSV to RGB (uint8) with hue = id x golden ratio, vectorised."""
+    sector = (ids * _GOLDEN_RATIO % 1.0) * 6
+    index = np.floor(sector).astype(int) % 6
+    fraction = sector - np.floor(sector)
+    p = np.full(ids.shape, value * (1 - saturation))
+    q = value * (1 - saturation * fraction)
+    t = value * (1 - saturation * (1 - fraction))
+    v = np.full(ids.shape, value)
+    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    rgb = np.stack(
+        [np.choose(index, [c[channel] for c in choices]) for channel in range(3)], axis=-1
+    )
+    colors: Lut = np.rint(rgb * 255).astype(np.uint8)
+    return colors
