@@ -80,7 +80,7 @@ def _displayable(pixels: np.ndarray[Any, Any], model: ColorModel) -> np.ndarray[
     if pixels.dtype.kind == "f":
         scaled = np.nan_to_num(np.clip(pixels.astype(np.float64), 0.0, 1.0)) * 255
         pixels = np.rint(scaled).astype(np.uint8)
-    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+    return np.ascontiguousarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
 
 
 def _depth_u16(msg: DepthMsg) -> np.ndarray[Any, Any]:
