@@ -23,7 +23,7 @@ from rerun_core._arrays import arrays_equal, describe, freeze
 from rerun_core._enums import ColorModel, ImageFormat
 from rerun_core._ext import Components, components_equal, normalize_components
 from rerun_core._jpeg import read_jpeg_header
-from rerun_core._scalars import check_draw_order, check_int
+from rerun_core._scalars import check_draw_order, check_int, to_float
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 __all__ = [
@@ -107,13 +107,14 @@ def _optional_meter(value: object) -> float | None:
     if value is None:
         return None
     is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value <= 0:  # type: ignore[arg-type,operator]
+    meter = to_float(value) if is_number else math.nan  # type: ignore[arg-type]
+    if not math.isfinite(meter) or meter <= 0:
         msg = (
             f"meter must be a finite number > 0 (units per metre, e.g. 1000 for millimetres); "
             f"got {value!r}. Pass meter=None for the default."
         )
         raise InvalidArgumentError(msg, param="meter")
-    return float(value)  # type: ignore[arg-type]
+    return meter
 
 
 def _identifiers(value: object) -> tuple[int, ...] | None:

@@ -13,6 +13,7 @@ __all__ = [
     "check_int",
     "check_max_pixels",
     "check_pixel_count",
+    "to_float",
 ]
 
 DEFAULT_MAX_PIXELS = 2**28
@@ -28,11 +29,19 @@ def check_draw_order(draw_order: object) -> float | None:
             f"{draw_order!r}. Pass e.g. draw_order=-10.0 (the default for images)."
         )
         raise InvalidArgumentError(msg, param="draw_order")
-    value = float(draw_order)
+    value = to_float(draw_order)
     if not math.isfinite(value):
         msg = f"draw_order must be finite; got {value!r}. Pass a finite number such as -10.0."
         raise InvalidArgumentError(msg, param="draw_order")
     return value
+
+
+def to_float(value: numbers.Real) -> float:
+    """Return ``value`` as a float; integers too large for a float become infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def check_int(value: object, *, param: str, low: int, high: int) -> int:
