@@ -1,0 +1,382 @@
+"""The legacy-compatible facade: ``import rerun_sinks as rr`` works like legacy ``rerun``.
+
+Rules:
+- every function takes ``recording=``; the recording used is ``recording`` if given,
+  else the thread-local one, else the global one (set by ``init``);
+- with no recording, a ``log_*`` call (and ``save``/``memory_recording``) does nothing and
+  warns once per process; time, ``flush`` and ``disconnect`` calls silently do nothing;
+- usage errors (both or neither of ``img_bytes``/``img_path``, wrong ``set_time_*``
+  argument types, a ``recording`` that is not a ``RecordingStream``) always raise;
+- bad data follows the recording's ``strict`` flag (see ``RecordingStream``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rerun_core import ColorModel, ImageFormat
+from rerun_sinks._recording import (
+    STATE,
+    Clock,
+    PathLike,
+    RecordingStream,
+    check_image_source,
+)
+from rerun_sinks._sinks import MemorySink, Sink
+from rerun_sinks._time import check_timeline, nanos_from_seconds, to_int64
+from rerun_sinks._warn import warn_once_per_process, warn_user
+
+__all__ = [
+    "disconnect",
+    "flush",
+    "get_data_recording",
+    "get_global_data_recording",
+    "get_thread_local_data_recording",
+    "init",
+    "log_annotation_context",
+    "log_depth_image",
+    "log_extension_components",
+    "log_image",
+    "log_image_file",
+    "log_segmentation_image",
+    "memory_recording",
+    "new_recording",
+    "reset_time",
+    "save",
+    "set_global_data_recording",
+    "set_thread_local_data_recording",
+    "set_time_nanos",
+    "set_time_seconds",
+    "set_time_sequence",
+]
+
+_ENV_ON, _ENV_OFF = ("1", "true", "on"), ("0", "false", "off")
+_RECORDING_ID_NAMESPACE = uuid.UUID("5f0c1d2e-8a4b-4e3f-9b6a-7c8d9e0f1a2b")
+
+
+# -- recordings ---------------------------------------------------------------------------
+
+
+def new_recording(
+    application_id: str,
+    *,
+    recording_id: str | None = None,
+    make_default: bool = False,
+    make_thread_default: bool = False,
+    default_enabled: bool = True,
+    strict: bool = False,
+    sink: Sink | None = None,
+    clock: Clock | None = None,
+) -> RecordingStream:
+    """Create a recording; optionally make it the global or this thread's recording.
+
+    ``RERUN=on|off`` in the environment overrides ``default_enabled``; without
+    ``recording_id``, the id is derived from the application id and the process tree, so
+    repeated ``init`` calls and ``multiprocessing`` children share it (legacy Rerun).
+    """
+    if not isinstance(default_enabled, bool):
+        msg = f"default_enabled must be True or False; got {default_enabled!r}."
+        raise TypeError(msg)
+    recording = RecordingStream(
+        application_id,
+        recording_id=recording_id or _default_recording_id(application_id),
+        enabled=_enabled(default_enabled),
+        strict=strict,
+        sink=sink,
+        clock=clock,
+    )
+    if make_default:
+        set_global_data_recording(recording)
+    if make_thread_default:
+        set_thread_local_data_recording(recording)
+    return recording
+
+
+def _enabled(default_enabled: bool) -> bool:
+    value = os.environ.get("RERUN", "").strip().lower()
+    if value in _ENV_ON:
+        return True
+    if value in _ENV_OFF:
+        return False
+    if value:
+        warn_user(f"RERUN={value!r} is not one of on/off/1/0/true/false; it is ignored.")
+    return default_enabled
+
+
+def _default_recording_id(application_id: str) -> str:
+    """Derive the id like legacy Rerun: one id per process tree and application id."""
+    key = bytes(multiprocessing.current_process().authkey).hex()
+    return str(uuid.uuid5(_RECORDING_ID_NAMESPACE, f"{key}/{application_id}"))
+
+
+def init(
+    application_id: str,
+    *,
+    recording_id: str | None = None,
+    spawn: bool = False,
+    default_enabled: bool = True,
+    strict: bool = False,
+    sink: Sink | None = None,
+    clock: Clock | None = None,
+) -> RecordingStream:
+    """Create a recording, make it the global one and return it."""
+    if spawn:
+        msg = (
+            "init(spawn=True) needs the Rerun viewer, which rerun_sinks does not start; "
+            "got spawn=True. Use init(...) then save('run.rrc') and open the file later."
+        )
+        raise NotImplementedError(msg)
+    return new_recording(
+        application_id,
+        recording_id=recording_id,
+        make_default=True,
+        default_enabled=default_enabled,
+        strict=strict,
+        sink=sink,
+        clock=clock,
+    )
+
+
+def _check_recording(recording: object) -> RecordingStream | None:
+    if recording is None or isinstance(recording, RecordingStream):
+        return recording
+    msg = (
+        f"recording must be a RecordingStream or None; got {type(recording).__name__}. "
+        "Create one with rerun_sinks.new_recording('my_app')."
+    )
+    raise TypeError(msg)
+
+
+def get_global_data_recording() -> RecordingStream | None:
+    """Return the global recording (set by ``init``), or ``None``."""
+    return STATE.global_recording
+
+
+def set_global_data_recording(recording: RecordingStream | None) -> RecordingStream | None:
+    """Make ``recording`` the global recording; return the previous one."""
+    new = _check_recording(recording)
+    with STATE.lock:
+        previous, STATE.global_recording = STATE.global_recording, new
+    return previous
+
+
+def get_thread_local_data_recording() -> RecordingStream | None:
+    """Return this thread's recording, or ``None``."""
+    return STATE.thread.recording
+
+
+def set_thread_local_data_recording(recording: RecordingStream | None) -> RecordingStream | None:
+    """Make ``recording`` this thread's recording; return the previous one."""
+    new = _check_recording(recording)
+    previous, STATE.thread.recording = STATE.thread.recording, new
+    return previous
+
+
+def get_data_recording(recording: RecordingStream | None = None) -> RecordingStream | None:
+    """Resolve a recording: ``recording`` if given, else thread-local, else global."""
+    explicit = _check_recording(recording)
+    if explicit is not None:
+        return explicit
+    if STATE.thread.recording is not None:
+        return STATE.thread.recording
+    return STATE.global_recording
+
+
+def _recording_for(func: str, recording: RecordingStream | None) -> RecordingStream | None:
+    resolved = get_data_recording(recording)
+    if resolved is None:
+        warn_once_per_process(
+            "no-recording",
+            f"rerun_sinks.{func}() was ignored because there is no recording: call "
+            "rerun_sinks.init('my_app') first, or pass recording=. (Shown once per process.)",
+        )
+    return resolved
+
+
+# -- logging ------------------------------------------------------------------------------
+
+
+def log_image(
+    entity_path: str,
+    image: Any,
+    *,
+    draw_order: float | None = None,
+    ext: dict[str, Any] | None = None,
+    timeless: bool = False,
+    recording: RecordingStream | None = None,
+    jpeg_quality: int | None = None,
+    color_model: ColorModel | str | None = None,
+) -> None:
+    """Log a gray or colour image (HxW, HxWx1, HxWx3 or HxWx4), optionally as JPEG."""
+    rec = _recording_for("log_image", recording)
+    if rec is not None:
+        rec.log_image(
+            entity_path,
+            image,
+            draw_order=draw_order,
+            ext=ext,
+            timeless=timeless,
+            jpeg_quality=jpeg_quality,
+            color_model=color_model,
+        )
+
+
+def log_image_file(
+    entity_path: str,
+    *,
+    img_bytes: bytes | None = None,
+    img_path: PathLike | None = None,
+    img_format: ImageFormat | str | None = None,
+    timeless: bool = False,
+    recording: RecordingStream | None = None,
+) -> None:
+    """Log JPEG or PNG bytes, given as ``img_bytes`` or read from ``img_path``."""
+    check_image_source(img_bytes, img_path)
+    rec = _recording_for("log_image_file", recording)
+    if rec is not None:
+        rec.log_image_file(
+            entity_path,
+            img_bytes=img_bytes,
+            img_path=img_path,
+            img_format=img_format,
+            timeless=timeless,
+        )
+
+
+def log_depth_image(
+    entity_path: str,
+    image: Any,
+    *,
+    draw_order: float | None = None,
+    meter: float | None = None,
+    ext: dict[str, Any] | None = None,
+    timeless: bool = False,
+    recording: RecordingStream | None = None,
+) -> None:
+    """Log a depth image; ``meter`` is how many units make one metre."""
+    rec = _recording_for("log_depth_image", recording)
+    if rec is not None:
+        rec.log_depth_image(
+            entity_path, image, draw_order=draw_order, meter=meter, ext=ext, timeless=timeless
+        )
+
+
+def log_segmentation_image(
+    entity_path: str,
+    image: Any,
+    *,
+    draw_order: float | None = None,
+    ext: dict[str, Any] | None = None,
+    timeless: bool = False,
+    recording: RecordingStream | None = None,
+) -> None:
+    """Log an image of class ids (0..65535)."""
+    rec = _recording_for("log_segmentation_image", recording)
+    if rec is not None:
+        rec.log_segmentation_image(
+            entity_path, image, draw_order=draw_order, ext=ext, timeless=timeless
+        )
+
+
+def log_annotation_context(
+    entity_path: str,
+    class_descriptions: Any,
+    *,
+    timeless: bool = True,
+    recording: RecordingStream | None = None,
+) -> None:
+    """Log class labels and colours (timeless by default, like legacy Rerun)."""
+    rec = _recording_for("log_annotation_context", recording)
+    if rec is not None:
+        rec.log_annotation_context(entity_path, class_descriptions, timeless=timeless)
+
+
+def log_extension_components(
+    entity_path: str,
+    ext: Mapping[str, Any],
+    *,
+    identifiers: Sequence[int] | None = None,
+    timeless: bool = False,
+    recording: RecordingStream | None = None,
+) -> None:
+    """Log user components on their own, optionally one value per identifier."""
+    rec = _recording_for("log_extension_components", recording)
+    if rec is not None:
+        rec.log_extension_components(entity_path, ext, identifiers=identifiers, timeless=timeless)
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+def set_time_sequence(
+    timeline: str, sequence: int | None, recording: RecordingStream | None = None
+) -> None:
+    """Set (``None``: remove) this thread's sequence ``timeline`` (an int64)."""
+    name, value = check_timeline(timeline), to_int64(sequence, param="sequence")
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.set_time_sequence(name, value)
+
+
+def set_time_seconds(
+    timeline: str, seconds: float | None, recording: RecordingStream | None = None
+) -> None:
+    """Set (``None``: remove) this thread's time ``timeline``, in seconds."""
+    name, nanos = check_timeline(timeline), nanos_from_seconds(seconds)
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.set_time_nanos(name, nanos)
+
+
+def set_time_nanos(
+    timeline: str, nanos: int | None, recording: RecordingStream | None = None
+) -> None:
+    """Set (``None``: remove) this thread's time ``timeline``, in nanoseconds."""
+    name, value = check_timeline(timeline), to_int64(nanos, param="nanos")
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.set_time_nanos(name, value)
+
+
+def reset_time(recording: RecordingStream | None = None) -> None:
+    """Remove every timeline of this thread in the recording."""
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.reset_time()
+
+
+# -- sinks --------------------------------------------------------------------------------
+
+
+def save(path: PathLike, recording: RecordingStream | None = None) -> None:
+    """Stream the recording (what was logged so far included) to ``path`` (``.rrc``)."""
+    rec = _recording_for("save", recording)
+    if rec is not None:
+        rec.save(path)
+
+
+def memory_recording(recording: RecordingStream | None = None) -> MemorySink:
+    """Send the recording to a new ``MemorySink`` and return it.
+
+    Without a recording, the returned sink stays empty (with a warning).
+    """
+    rec = _recording_for("memory_recording", recording)
+    return MemorySink() if rec is None else rec.memory_recording()
+
+
+def flush(recording: RecordingStream | None = None) -> None:
+    """Return once everything logged so far reached the recording's sink."""
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.flush()
+
+
+def disconnect(recording: RecordingStream | None = None) -> None:
+    """Close the recording's sink; later records wait in memory for the next sink."""
+    rec = get_data_recording(recording)
+    if rec is not None:
+        rec.disconnect()

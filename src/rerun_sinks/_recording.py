@@ -1,0 +1,423 @@
+"""``RecordingStream``: stamps messages with time and hands them to one sink.
+
+Rules:
+- messages are built by ``rerun_core`` builders (all validation happens there); bad user
+  data raises the core's error when ``strict``, else the whole message is dropped,
+  counted in ``stats.dropped`` and warned about once per call site;
+- every record gets the calling thread's timelines (none when ``timeless``), the next
+  ``log_tick`` (timeless records included) and ``log_time_ns`` from the clock;
+- records are stamped and written under one lock, so records from many threads are
+  never lost, duplicated or interleaved, and ticks follow the sink's order;
+- without a sink, records wait in a backlog; the first sink gets the backlog first;
+  a replaced sink is closed;
+- the global and thread-local recording state (``STATE``, ``_reset_for_tests``) lives
+  here, its accessors in ``_api``; ``with rec:`` makes ``rec`` the thread-local
+  recording for the block and restores the previous one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+import numpy as np
+
+from rerun_core import (
+    ColorModel,
+    ImageFormat,
+    ImageMsg,
+    Message,
+    Record,
+    RerunCoreError,
+    make_annotation_context_msg,
+    make_depth_msg,
+    make_encoded_image_msg,
+    make_extension_msg,
+    make_image_msg,
+    make_record,
+    make_segmentation_msg,
+    parse_entity_path,
+)
+from rerun_sinks._background import sink_drops
+from rerun_sinks._file import sink_for_path
+from rerun_sinks._sinks import MemorySink, Sink, check_sink, record_nbytes
+from rerun_sinks._time import ThreadTime, check_timeline, nanos_from_seconds, to_int64
+from rerun_sinks._warn import reset_warnings, warn_once_per_site
+
+__all__ = ["STATE", "Clock", "PathLike", "RecordingStats", "RecordingStream", "check_image_source"]
+
+Clock = Callable[[], int]
+PathLike = str | os.PathLike[str]
+
+
+@attrs.frozen
+class RecordingStats:
+    """Counters of a recording: messages logged and dropped, bytes logged, sink drops."""
+
+    logged: int = 0
+    dropped: int = 0
+    bytes: int = 0
+    sink_dropped_records: int = 0
+    sink_dropped_bytes: int = 0
+
+
+class _Entered(threading.local):
+    def __init__(self) -> None:
+        self.previous: list[RecordingStream | None] = []
+
+
+class RecordingStream:
+    """A recording: per-thread time, a tick counter, counters and one sink (or a backlog)."""
+
+    def __init__(
+        self,
+        application_id: str,
+        *,
+        recording_id: str | None = None,
+        enabled: bool = True,
+        strict: bool = False,
+        sink: Sink | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Create a recording (``new_recording`` also applies the legacy defaults)."""
+        _check_options(application_id, recording_id, enabled, strict, clock)
+        self._application_id = application_id
+        self._recording_id = recording_id or str(uuid.uuid4())
+        self._enabled = enabled
+        self._strict = strict
+        self._clock: Clock = time.time_ns if clock is None else clock
+        self._lock = threading.Lock()
+        self._time = ThreadTime()
+        self._entered = _Entered()
+        self._sink: Sink | None = None
+        self._backlog: list[Record] = []
+        self._tick = 0
+        self._logged = self._dropped = self._bytes = 0
+        self._retired_drops = (0, 0)
+        if sink is not None:
+            self.set_sink(sink)
+
+    def __repr__(self) -> str:
+        """Show the ids, the mode and the sink."""
+        sink = type(self._sink).__name__ if self._sink is not None else None
+        return (
+            f"RecordingStream(application_id={self._application_id!r}, "
+            f"recording_id={self._recording_id!r}, strict={self._strict}, sink={sink})"
+        )
+
+    @property
+    def application_id(self) -> str:
+        """The application id given at creation."""
+        return self._application_id
+
+    @property
+    def recording_id(self) -> str:
+        """The recording id (given, or derived like legacy Rerun by ``new_recording``)."""
+        return self._recording_id
+
+    @property
+    def strict(self) -> bool:
+        """True if bad data raises; False if it is dropped with a warning."""
+        return self._strict
+
+    @property
+    def stats(self) -> RecordingStats:
+        """A snapshot of the counters, including the drops of any ``BackgroundSink``."""
+        with self._lock:
+            records, nbytes = sink_drops(self._sink)
+            return RecordingStats(
+                logged=self._logged,
+                dropped=self._dropped,
+                bytes=self._bytes,
+                sink_dropped_records=self._retired_drops[0] + records,
+                sink_dropped_bytes=self._retired_drops[1] + nbytes,
+            )
+
+    def is_enabled(self) -> bool:
+        """Return False if the recording was created disabled (its log calls do nothing)."""
+        return self._enabled
+
+    def log(
+        self, entity_path: str | Sequence[str], msg: Message, *, timeless: bool = False
+    ) -> None:
+        """Log an already built message (from a ``rerun_core.make_*_msg``) at ``entity_path``."""
+        if not isinstance(msg, Message):
+            text = (
+                f"log() needs a message built by a rerun_core.make_*_msg function; got "
+                f"{type(msg).__name__}. Use e.g. rec.log('cam', make_image_msg(array))."
+            )
+            raise TypeError(text)
+        self._log("log", entity_path, lambda: msg, timeless)
+
+    def log_image(
+        self,
+        entity_path: str,
+        image: Any,
+        *,
+        draw_order: float | None = None,
+        ext: dict[str, Any] | None = None,
+        timeless: bool = False,
+        jpeg_quality: int | None = None,
+        color_model: ColorModel | str | None = None,
+    ) -> None:
+        """Log a gray or colour image (optionally compressed to JPEG)."""
+        build = partial(
+            make_image_msg,
+            image,
+            color_model=color_model,
+            draw_order=draw_order,
+            ext=ext,
+            jpeg_quality=jpeg_quality,
+        )
+        self._log("log_image", entity_path, build, timeless)
+
+    def log_image_file(
+        self,
+        entity_path: str,
+        *,
+        img_bytes: bytes | None = None,
+        img_path: PathLike | None = None,
+        img_format: ImageFormat | str | None = None,
+        timeless: bool = False,
+    ) -> None:
+        """Log JPEG or PNG bytes, given directly or read from ``img_path``."""
+        check_image_source(img_bytes, img_path)
+        build = partial(_encoded_image_msg, img_bytes, img_path, img_format)
+        self._log("log_image_file", entity_path, build, timeless)
+
+    def log_depth_image(
+        self,
+        entity_path: str,
+        image: Any,
+        *,
+        draw_order: float | None = None,
+        meter: float | None = None,
+        ext: dict[str, Any] | None = None,
+        timeless: bool = False,
+    ) -> None:
+        """Log a depth image; ``meter`` is how many units make one metre."""
+        build = partial(make_depth_msg, image, meter=meter, draw_order=draw_order, ext=ext)
+        self._log("log_depth_image", entity_path, build, timeless)
+
+    def log_segmentation_image(
+        self,
+        entity_path: str,
+        image: Any,
+        *,
+        draw_order: float | None = None,
+        ext: dict[str, Any] | None = None,
+        timeless: bool = False,
+    ) -> None:
+        """Log an image of class ids."""
+        build = partial(make_segmentation_msg, image, draw_order=draw_order, ext=ext)
+        self._log("log_segmentation_image", entity_path, build, timeless)
+
+    def log_annotation_context(
+        self, entity_path: str, class_descriptions: Any, *, timeless: bool = True
+    ) -> None:
+        """Log class labels and colours (timeless by default, like legacy Rerun)."""
+        build = partial(make_annotation_context_msg, class_descriptions)
+        self._log("log_annotation_context", entity_path, build, timeless)
+
+    def log_extension_components(
+        self,
+        entity_path: str,
+        ext: Mapping[str, Any],
+        *,
+        identifiers: Sequence[int] | None = None,
+        timeless: bool = False,
+    ) -> None:
+        """Log user components on their own, optionally one value per identifier."""
+        build = partial(make_extension_msg, ext, identifiers=identifiers)
+        self._log("log_extension_components", entity_path, build, timeless)
+
+    def _log(
+        self, func: str, entity_path: object, build: Callable[[], Message], timeless: object
+    ) -> None:
+        if not isinstance(timeless, bool):
+            msg = f"{func}(timeless=...) must be True or False; got {timeless!r}."
+            raise TypeError(msg)
+        if not self._enabled:
+            return
+        try:
+            path = parse_entity_path(entity_path)
+            message = build()
+        except (RerunCoreError, OSError) as err:
+            if self._strict:
+                raise
+            with self._lock:
+                self._dropped += 1
+            warn_once_per_site(
+                f"rerun_sinks.{func}() dropped the message: {err} (lenient mode warns once "
+                "per call site; pass strict=True to init()/new_recording() to raise instead)"
+            )
+            return
+        timepoint = None if timeless else self._time.timelines
+        with self._lock:
+            record = make_record(
+                path,
+                message,
+                timepoint=timepoint,
+                timeless=timeless,
+                log_tick=self._tick,
+                log_time_ns=self._clock(),
+            )
+            if self._sink is None:
+                self._backlog.append(record)
+            else:
+                self._sink.write(record)  # a sink error is not bad data: it propagates
+            self._tick += 1
+            self._logged += 1
+            self._bytes += record_nbytes(record)
+
+    def set_time_sequence(self, timeline: str, sequence: int | None) -> None:
+        """Set (or with ``None`` remove) this thread's sequence ``timeline``."""
+        self._time.set(check_timeline(timeline), "sequence", to_int64(sequence, param="sequence"))
+
+    def set_time_seconds(self, timeline: str, seconds: float | None) -> None:
+        """Set (or with ``None`` remove) this thread's time ``timeline``, in seconds."""
+        self._time.set(check_timeline(timeline), "time", nanos_from_seconds(seconds))
+
+    def set_time_nanos(self, timeline: str, nanos: int | None) -> None:
+        """Set (or with ``None`` remove) this thread's time ``timeline``, in nanoseconds."""
+        self._time.set(check_timeline(timeline), "time", to_int64(nanos, param="nanos"))
+
+    def reset_time(self) -> None:
+        """Remove every timeline of this thread."""
+        self._time.timelines.clear()
+
+    def set_sink(self, sink: Sink) -> None:
+        """Send records to ``sink`` from now on, backlog first; close the previous sink."""
+        new = check_sink(sink)
+        with self._lock:
+            old, self._sink = self._sink, new
+            backlog, self._backlog = self._backlog, []
+            for record in backlog:
+                new.write(record)
+        self._retire(old)
+
+    def save(self, path: PathLike) -> None:
+        """Stream the recording (backlog included) to a file; the extension picks the format."""
+        self.set_sink(sink_for_path(path))
+
+    def memory_recording(self) -> MemorySink:
+        """Send the recording (backlog included) to a new ``MemorySink`` and return it."""
+        sink = MemorySink()
+        self.set_sink(sink)
+        return sink
+
+    def flush(self) -> None:
+        """Return once every record logged so far reached its sink (and was made durable)."""
+        with self._lock:
+            if self._sink is not None:
+                self._sink.flush()
+
+    def disconnect(self) -> None:
+        """Close the current sink and go back to keeping records in a backlog."""
+        with self._lock:
+            old, self._sink = self._sink, None
+        self._retire(old)
+
+    def _retire(self, sink: Sink | None) -> None:
+        if sink is None:
+            return
+        sink.close()
+        records, nbytes = sink_drops(sink)
+        with self._lock:
+            self._retired_drops = (
+                self._retired_drops[0] + records,
+                self._retired_drops[1] + nbytes,
+            )
+
+    def __enter__(self) -> Self:
+        """Make this the thread-local recording until the block ends."""
+        self._entered.previous.append(STATE.thread.recording)
+        STATE.thread.recording = self
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Restore the previous thread-local recording (the recording stays open)."""
+        STATE.thread.recording = self._entered.previous.pop()
+
+
+def check_image_source(img_bytes: object, img_path: object) -> None:
+    """Raise ``TypeError`` unless exactly one of ``img_bytes`` and ``img_path`` is given."""
+    if (img_bytes is None) == (img_path is None):
+        given = "both" if img_bytes is not None else "neither"
+        msg = (
+            f"log_image_file needs exactly one of img_bytes= and img_path=; got {given}. "
+            "Pass img_path='photo.jpg' or img_bytes=open('photo.jpg', 'rb').read()."
+        )
+        raise TypeError(msg)
+
+
+def _encoded_image_msg(
+    img_bytes: Any, img_path: PathLike | None, img_format: ImageFormat | str | None
+) -> ImageMsg:
+    """Read ``img_path`` (here, in the sink layer) or take ``img_bytes``; build the message."""
+    if img_path is not None:
+        with open(img_path, "rb") as file:
+            img_bytes = file.read()
+    elif isinstance(img_bytes, np.ndarray) and img_bytes.dtype == np.uint8:
+        img_bytes = img_bytes.tobytes()
+    return make_encoded_image_msg(img_bytes, media_type=img_format)
+
+
+def _check_options(
+    application_id: object,
+    recording_id: object,
+    enabled: object,
+    strict: object,
+    clock: object,
+) -> None:
+    if not isinstance(application_id, str) or not application_id:
+        msg = f"application_id must be a non-empty str such as 'my_app'; got {application_id!r}."
+        raise TypeError(msg)
+    if recording_id is not None and not isinstance(recording_id, str):
+        msg = f"recording_id must be a str or None; got {type(recording_id).__name__}."
+        raise TypeError(msg)
+    for name, flag in (("enabled", enabled), ("strict", strict)):
+        if not isinstance(flag, bool):
+            msg = f"{name} must be True or False; got {flag!r}."
+            raise TypeError(msg)
+    if clock is not None and not callable(clock):
+        msg = f"clock must be a function returning int nanoseconds; got {clock!r}."
+        raise TypeError(msg)
+
+
+# -- global and thread-local recordings -----------------------------------------------------
+
+
+class _ThreadRecording(threading.local):
+    def __init__(self) -> None:
+        self.recording: RecordingStream | None = None
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.global_recording: RecordingStream | None = None
+        self.thread = _ThreadRecording()
+
+
+STATE = _State()
+
+
+def _reset_for_tests() -> None:
+    """Forget the global and thread-local recordings and the shown warnings."""
+    with STATE.lock:
+        STATE.global_recording = None
+        STATE.thread = _ThreadRecording()
+    reset_warnings()

@@ -1,0 +1,180 @@
+"""The sink protocol, the in-memory sink and the fan-out sink.
+
+Rules:
+- a sink receives validated :class:`rerun_core.Record` objects, in logging order, and
+  never validates pixels; byte-oriented sinks encode them with ``rerun_core``'s codec;
+- ``write``/``flush``/``close`` are thread-safe; ``close()`` is idempotent; ``write`` or
+  ``flush`` after ``close()`` raises :class:`SinkClosedError`;
+- every sink is a context manager that closes it on exit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self, cast
+
+from rerun_core import (
+    AnnotationContextMsg,
+    DepthMsg,
+    ExtensionMsg,
+    ImageMsg,
+    Record,
+    SegmentationMsg,
+    encode_record,
+)
+from rerun_sinks.errors import SinkClosedError
+
+__all__ = ["MemorySink", "Sink", "TeeSink", "check_sink", "record_nbytes"]
+
+_RECORD_OVERHEAD = 256
+_ANNOTATION_BYTES = 64
+
+
+class Sink(Protocol):
+    """Where records go: ``write`` each one, ``flush`` to make them durable, ``close``."""
+
+    def write(self, record: Record) -> None:
+        """Accept one record (in logging order)."""
+        ...
+
+    def flush(self) -> None:
+        """Return once every record written so far is delivered."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release resources; idempotent."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Return the sink itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the sink."""
+        self.close()
+
+
+def check_sink(sink: object, *, param: str = "sink") -> Sink:
+    """Return ``sink`` if it has ``write``, ``flush`` and ``close``, else raise TypeError."""
+    if not all(callable(getattr(sink, name, None)) for name in ("write", "flush", "close")):
+        msg = (
+            f"{param} must be a sink with write(record), flush() and close(); got "
+            f"{type(sink).__name__}. Use MemorySink(), FileSink(path) or BackgroundSink(sink)."
+        )
+        raise TypeError(msg)
+    return cast(Sink, sink)
+
+
+def record_nbytes(record: Record) -> int:
+    """Estimate the memory a record holds: its pixel, encoded and component bytes."""
+    msg = record.msg
+    size = _RECORD_OVERHEAD
+    if isinstance(msg, ImageMsg):
+        size += msg.pixels.nbytes if msg.pixels is not None else len(msg.encoded or b"")
+    elif isinstance(msg, DepthMsg | SegmentationMsg):
+        size += msg.pixels.nbytes
+    elif isinstance(msg, AnnotationContextMsg):
+        size += _ANNOTATION_BYTES * len(msg.class_descriptions)
+    if isinstance(msg, ExtensionMsg):
+        size += sum(array.nbytes for array in msg.components.values())
+    elif not isinstance(msg, AnnotationContextMsg):
+        size += sum(array.nbytes for array in msg.ext.values())
+    return size
+
+
+class MemorySink(Sink):
+    """Keeps every record in memory; ``getvalue()`` is a complete decodable stream."""
+
+    def __init__(self) -> None:
+        """Start empty and open."""
+        self._lock = threading.Lock()
+        self._records: list[Record] = []
+        self._closed = False
+
+    @property
+    def records(self) -> list[Record]:
+        """A copy of the records written so far, in order."""
+        with self._lock:
+            return list(self._records)
+
+    def getvalue(self) -> bytes:
+        """Return the records as one stream: the concatenation of ``encode_record``."""
+        return b"".join(encode_record(record) for record in self.records)
+
+    def write(self, record: Record) -> None:
+        """Append ``record``."""
+        with self._lock:
+            if self._closed:
+                raise SinkClosedError(_closed_message(self))
+            self._records.append(record)
+
+    def flush(self) -> None:
+        """Nothing to do: records are in memory as soon as they are written."""
+        with self._lock:
+            if self._closed:
+                raise SinkClosedError(_closed_message(self))
+
+    def close(self) -> None:
+        """Refuse further writes; the records stay readable."""
+        with self._lock:
+            self._closed = True
+
+
+class TeeSink(Sink):
+    """Sends every record to several sinks, in the order they were given."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        """Fan out to ``sinks`` (at least one)."""
+        if not sinks:
+            msg = "TeeSink needs at least one sink; got none. Pass e.g. TeeSink(MemorySink(), ...)."
+            raise TypeError(msg)
+        self.sinks: tuple[Sink, ...] = tuple(check_sink(s, param="TeeSink sink") for s in sinks)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def write(self, record: Record) -> None:
+        """Write ``record`` to every sink; the first error is raised after trying all."""
+        with self._lock:
+            if self._closed:
+                raise SinkClosedError(_closed_message(self))
+            _each(self.sinks, lambda sink: sink.write(record))
+
+    def flush(self) -> None:
+        """Flush every sink."""
+        with self._lock:
+            if self._closed:
+                raise SinkClosedError(_closed_message(self))
+            _each(self.sinks, lambda sink: sink.flush())
+
+    def close(self) -> None:
+        """Close every sink (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            _each(self.sinks, lambda sink: sink.close())
+
+
+def _each(sinks: tuple[Sink, ...], action: Callable[[Sink], None]) -> None:
+    errors: list[Exception] = []
+    for sink in sinks:
+        try:
+            action(sink)
+        except Exception as err:
+            errors.append(err)
+    if errors:
+        raise errors[0]
+
+
+def _closed_message(sink: object) -> str:
+    return (
+        f"this {type(sink).__name__} is closed; it accepts no more records. "
+        "Create a new sink (or call save()/memory_recording() again)."
+    )
