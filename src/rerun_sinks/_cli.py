@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import numpy as np
 from PIL import Image
 
 import rerun_core as rc
+from rerun_sinks._api import new_recording
+from rerun_sinks._convert import convert as convert_file
 from rerun_sinks._export import export as export_images
 from rerun_sinks._readers import read_records
 from rerun_sinks._readers import recover as recover_file
@@ -154,45 +155,64 @@ def export(file: str, out_dir: str) -> None:
 
 
 @main.command()
-@click.option("--frames", default=5, show_default=True, help="Number of camera frames.")
-def demo(frames: int) -> None:
-    """Build messages of every kind from a synthetic camera and summarise them."""
-    context = rc.make_annotation_context_msg(CLASSES)
-    messages: list[tuple[str, rc.Message]] = [("world/classes", context)]
+@click.argument("out", default="demo.rrc")
+@click.option("--frames", default=30, show_default=True, help="Number of camera frames.")
+@_one_line_errors
+def demo(out: str, frames: int) -> None:
+    """Log a synthetic camera sequence to OUT (.rrc) and summarise the file."""
+    rec = new_recording("rerun_core_demo", strict=True, clock=_demo_clock())
+    rec.log_annotation_context("world", CLASSES)
     for index in range(frames):
         rgb, depth, ids = synthetic_frame(index)
         png = io.BytesIO()
         Image.fromarray(rgb).save(png, format="PNG")
-        messages += [
-            ("camera/rgb", rc.make_image_msg(rgb, draw_order=-10.0, ext={"frame": index})),
-            ("camera/bgr", rc.make_image_msg(rgb[..., ::-1], color_model="BGR")),
-            ("camera/jpeg", rc.make_image_msg(rgb, jpeg_quality=85)),
-            ("camera/png", rc.make_encoded_image_msg(png.getvalue())),
-            ("camera/linear", rc.make_image_msg(rgb.astype(np.float32) / 255)),
-            ("camera/depth", rc.make_depth_msg(depth, meter=1000)),
-            ("camera/segmentation", rc.make_segmentation_msg(ids)),
-        ]
-    click.echo(f"{'entity':<22}{'message':<22}{'shape':<16}{'dtype':<10}{'detail'}")
-    for path, msg in messages:
-        click.echo(f"{path:<22}{_summary(msg)}")
-    click.echo(f"{len(messages)} messages from {frames} frames; every one validated and immutable.")
+        rec.set_time_sequence("frame", index)
+        rec.set_time_seconds("sensor_time", index / 30)
+        rec.log_image("world/camera/rgb", rgb, ext={"exposure_ms": 8.0 + index % 3})
+        rec.log_image("world/camera/bgr", rgb[..., ::-1], color_model="BGR")
+        rec.log_image("world/camera/jpeg", rgb, jpeg_quality=85)
+        rec.log_image_file("world/camera/png", img_bytes=png.getvalue())
+        rec.log_depth_image("world/camera/depth", depth, meter=1000)
+        rec.log_segmentation_image("world/camera/segmentation", ids)
+    rec.save(out)
+    rec.disconnect()
+    report = verify_file(out)
+    click.echo(
+        f"wrote {out}: {report.count} records, {report.size} bytes, "
+        f"{rec.stats.dropped} dropped, verified {'ok' if report.ok else 'DAMAGED'}"
+    )
+    for path, count, detail in _entity_rows(Path(out)):
+        click.echo(f"  {path:<28}{count:>4} x {detail}")
+    click.echo(f"next: rerun-core info {out}   rerun-core export {out} --to frames/")
 
 
-def _summary(msg: rc.Message) -> str:
-    if isinstance(msg, rc.ImageMsg):
-        if msg.pixels is None:
-            detail = f"{msg.color_model.value}, {len(msg.encoded or b'')} bytes of JPEG"
-            return f"{'ImageMsg':<22}{msg.shape!s:<16}{'jpeg':<10}{detail}"
-        return f"{'ImageMsg':<22}{msg.shape!s:<16}{msg.pixels.dtype!s:<10}{msg.color_model.value}"
-    if isinstance(msg, rc.DepthMsg):
-        detail = f"meter={msg.effective_meter:g}"
-        return f"{'DepthMsg':<22}{msg.pixels.shape!s:<16}{msg.pixels.dtype!s:<10}{detail}"
-    if isinstance(msg, rc.SegmentationMsg):
-        classes = sorted(int(i) for i in np.unique(msg.pixels))
-        return (
-            f"{'SegmentationMsg':<22}{msg.pixels.shape!s:<16}{msg.pixels.dtype!s:<10}ids {classes}"
-        )
-    if isinstance(msg, rc.AnnotationContextMsg):
-        labels = ", ".join(str(d.info.label) for d in msg.class_descriptions)
-        return f"{'AnnotationContextMsg':<22}{'':<16}{'':<10}{labels}"
-    return f"{'ExtensionMsg':<22}{'':<16}{'':<10}{sorted(msg.components)}"
+def _demo_clock() -> Callable[[], int]:
+    """Return a deterministic wall clock (30 fps from 2026-01-01): demo files are reproducible."""
+    ticks = iter(range(1_767_225_600_000_000_000, 2**63, 33_333_333))
+    return lambda: next(ticks)
+
+
+def _entity_rows(path: Path) -> Iterator[tuple[str, int, str]]:
+    rows: dict[str, tuple[int, str]] = {}
+    for record in read_records(path):
+        name = rc.format_entity_path(record.entity_path)
+        count = rows.get(name, (0, ""))[0]
+        rows[name] = (count + 1, _detail(record.msg))
+    for name, (count, detail) in sorted(rows.items()):
+        yield name, count, detail
+
+
+@main.command()
+@click.argument("file")
+@click.argument("out")
+@_one_line_errors
+def convert(file: str, out: str) -> None:
+    """Convert an .rrc FILE to OUT.mcap (Foxglove) or OUT.rrd (Rerun viewer)."""
+    path = _existing_file(file)
+    total = sum(1 for _ in read_records(path))
+    try:
+        with _progress(total, "converting") as update:
+            count = convert_file(path, out, progress=update)
+    except (ValueError, ImportError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"converted {count} records into {out}")

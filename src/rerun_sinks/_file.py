@@ -16,14 +16,14 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import BinaryIO, cast
 
 from rerun_core import Record, encode_record_parts
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import SinkClosedError
 
-__all__ = ["FileSink", "sink_for_path"]
+__all__ = ["FileSink"]
 
 Part = bytes | memoryview
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -116,19 +116,3 @@ def _write_stream(stream: BinaryIO, parts: Sequence[Part]) -> None:
         while remaining.nbytes:
             written = cast(int | None, stream.write(remaining))  # raw streams may return None
             remaining = remaining[written if isinstance(written, int) else remaining.nbytes :]
-
-
-_SAVERS: Mapping[str, Callable[[str], Sink]] = {".rrc": FileSink}
-
-
-def sink_for_path(path: str | os.PathLike[str]) -> Sink:
-    """Return a new sink writing to ``path``; the extension picks the format."""
-    name = os.fspath(path)
-    suffix = os.path.splitext(name)[1].lower()
-    if suffix not in _SAVERS:
-        msg = (
-            f"save() cannot write {suffix or 'a file without an extension'} ({name!r}); "
-            f"supported extensions: {', '.join(_SAVERS)}. Name the file e.g. 'run.rrc'."
-        )
-        raise ValueError(msg)
-    return _SAVERS[suffix](name)

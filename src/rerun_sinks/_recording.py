@@ -46,7 +46,7 @@ from rerun_core import (
     parse_entity_path,
 )
 from rerun_sinks._background import sink_drops
-from rerun_sinks._file import sink_for_path
+from rerun_sinks._convert import sink_for_path
 from rerun_sinks._sinks import MemorySink, Sink, check_sink, record_nbytes
 from rerun_sinks._time import ThreadTime, check_timeline, nanos_from_seconds, to_int64
 from rerun_sinks._warn import reset_warnings, warn_once_per_site

@@ -158,3 +158,43 @@ class TestCli:
         assert result.returncode == 1
         assert "bad record magic" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+class TestConvert:
+    def test_convert_to_mcap_is_read_by_the_mcap_reader(
+        self, recording: Path, tmp_path: Path
+    ) -> None:
+        reader = pytest.importorskip("mcap.reader", reason="needs the [mcap] extra")
+        out = tmp_path / "rec.mcap"
+        result = _cli("convert", str(recording), str(out))
+        assert result.returncode == 0, result.stderr
+        assert "converted 16 records" in result.stdout
+        with out.open("rb") as stream:
+            topics = {channel.topic for _, channel, _ in reader.make_reader(stream).iter_messages()}
+        assert "/world/rgb" in topics
+        assert "/world/rgb/rerun_core" in topics
+
+    def test_convert_to_rrd(self, recording: Path, tmp_path: Path) -> None:
+        pytest.importorskip("rerun", reason="needs the [rerun] extra")
+        out = tmp_path / "rec.rrd"
+        result = _cli("convert", str(recording), str(out))
+        assert result.returncode == 0, result.stderr
+        assert out.stat().st_size > 0
+
+    def test_convert_unknown_extension(self, recording: Path, tmp_path: Path) -> None:
+        result = _cli("convert", str(recording), str(tmp_path / "x.txt"))
+        assert result.returncode == 1
+        assert "supported extensions: .mcap, .rrd" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_save_picks_the_sink_from_the_extension(tmp_path: Path) -> None:
+    pytest.importorskip("mcap.reader", reason="needs the [mcap] extra")
+    from rerun_sinks import new_recording
+    from rerun_sinks._mcap import read_mcap_records
+
+    rec = new_recording("save-ext", strict=True, clock=lambda: 7)
+    rec.log_image("cam", np.zeros((2, 3, 3), np.uint8))
+    rec.save(tmp_path / "out.mcap")
+    rec.disconnect()
+    assert [r.entity_path for r in read_mcap_records(tmp_path / "out.mcap")] == [("cam",)]

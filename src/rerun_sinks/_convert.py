@@ -1,0 +1,70 @@
+"""Choosing a sink from a file name, and converting ``.rrc`` files to other formats.
+
+Rules: the extension (case-insensitive) picks the format, never the content: ``.rrc`` ->
+:class:`FileSink`, ``.mcap`` -> :class:`McapSink`, ``.rrd`` -> :class:`RerunSink`; any
+other extension raises ``ValueError`` naming the supported ones. Optional formats raise
+``ImportError`` with the install command when their extra is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from rerun_sinks._file import FileSink
+from rerun_sinks._mcap import McapSink
+from rerun_sinks._readers import read_records
+from rerun_sinks._rerun import RerunSink
+from rerun_sinks._sinks import Sink
+
+__all__ = ["CONVERT_EXTENSIONS", "SAVE_EXTENSIONS", "convert", "sink_for_path"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _rerun_file(path: str) -> Sink:
+    return RerunSink(path=path)
+
+
+_SINKS: Mapping[str, Callable[[str], Sink]] = MappingProxyType(
+    {".rrc": FileSink, ".mcap": McapSink, ".rrd": _rerun_file}
+)
+SAVE_EXTENSIONS = tuple(_SINKS)
+"""Extensions ``save()`` / :func:`sink_for_path` can write."""
+CONVERT_EXTENSIONS = (".mcap", ".rrd")
+"""Extensions :func:`convert` can write."""
+
+
+def sink_for_path(path: PathLike) -> Sink:
+    """Return a new sink writing to ``path`` (created or truncated); the extension picks it."""
+    name = os.fspath(path)
+    return _SINKS[_suffix(name, SAVE_EXTENSIONS, action="save()")](name)
+
+
+def convert(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | None = None) -> int:
+    """Write every record of the ``.rrc`` file ``src`` to ``dst`` (``.mcap`` or ``.rrd``).
+
+    Returns the number of records written; ``progress`` is called with 1 per record.
+    """
+    name = os.fspath(dst)
+    suffix = _suffix(name, CONVERT_EXTENSIONS, action="convert")
+    count = 0
+    with _SINKS[suffix](name) as sink:
+        for record in read_records(src):
+            sink.write(record)
+            count += 1
+            if progress is not None:
+                progress(1)
+    return count
+
+
+def _suffix(name: str, allowed: tuple[str, ...], *, action: str) -> str:
+    suffix = os.path.splitext(name)[1].lower()
+    if suffix not in allowed:
+        msg = (
+            f"{action} cannot write {suffix or 'a file without an extension'} ({name!r}); "
+            f"supported extensions: {', '.join(allowed)}. Name the file e.g. 'run{allowed[0]}'."
+        )
+        raise ValueError(msg)
+    return suffix
