@@ -7,6 +7,7 @@ inputs (sides of 1..16 pixels by default) so that suites stay fast.
 Valid inputs are accepted by the matching builder; invalid inputs are rejected with a
 :class:`rerun_core.RerunCoreError`::
 
+    import pytest
     from hypothesis import given
     import rerun_core as rc
     from rerun_core import strategies as rcst
@@ -43,15 +44,22 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from rerun_core._annotation import AnnotationInfo, ClassDescription
-from rerun_core._context import make_annotation_context_msg, make_extension_msg
-from rerun_core._depth import make_depth_msg
-from rerun_core._encoded import make_encoded_image_msg
-from rerun_core._enums import ColorModel, ImageFormat
-from rerun_core._image import make_image_msg
-from rerun_core._messages import Message
-from rerun_core._record import Record, TimeValue, make_record
-from rerun_core._segmentation import make_segmentation_msg
+from rerun_core import (
+    AnnotationInfo,
+    ClassDescription,
+    ColorModel,
+    ImageFormat,
+    Message,
+    Record,
+    TimeValue,
+    make_annotation_context_msg,
+    make_depth_msg,
+    make_encoded_image_msg,
+    make_extension_msg,
+    make_image_msg,
+    make_record,
+    make_segmentation_msg,
+)
 
 __all__ = [
     "class_descriptions",
