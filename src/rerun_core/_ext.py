@@ -88,6 +88,9 @@ def _component_value(key: str, value: object) -> np.ndarray[Any, Any]:
             "Convert it to one of those types."
         )
         raise UnsupportedDtypeError(msg, param="ext")
+    if array.dtype.kind == "U" and any("\x00" in str(v) for v in _strings(value)):
+        msg = f"ext[{key!r}] strings must not contain NUL characters (numpy would drop them)."
+        raise InvalidArgumentError(msg, param="ext")
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1 or array.shape[0] == 0:
@@ -97,3 +100,12 @@ def _component_value(key: str, value: object) -> np.ndarray[Any, Any]:
         )
         raise InvalidArgumentError(msg, param="ext")
     return freeze(array)
+
+
+def _strings(value: object) -> list[object]:
+    """Return the given string values as given (numpy fixed-width storage strips trailing NULs)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return []

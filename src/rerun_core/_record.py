@@ -45,6 +45,10 @@ def _int64(value: object) -> int:
     return check_int(value, param="time value", low=_INT64_MIN, high=_INT64_MAX)
 
 
+def _tick(value: object) -> int:
+    return check_int(value, param="log_tick", low=0, high=_INT64_MAX)
+
+
 @final
 @attrs.frozen
 class TimeValue(Sealed):
@@ -91,7 +95,7 @@ class Record(Sealed):
     msg: Message = attrs.field(converter=_message)
     timepoint: Mapping[str, TimeValue] = attrs.field(factory=dict, converter=_timepoint, hash=False)
     timeless: bool = False
-    log_tick: int = attrs.field(default=0, converter=_int64)
+    log_tick: int = attrs.field(default=0, converter=_tick)
     log_time_ns: int = attrs.field(default=0, converter=_int64)
 
     def __attrs_post_init__(self) -> None:

@@ -675,7 +675,9 @@ def _zeros(
 
 
 def _bad_draw_orders() -> st.SearchStrategy[object]:
-    return st.sampled_from((float("nan"), float("inf"), -float("inf"), "1", "front", 1j, [1.0]))
+    return st.sampled_from(
+        (float("nan"), float("inf"), -float("inf"), 10**400, "1", "front", 1j, [1.0])
+    )
 
 
 def _bad_ext() -> st.SearchStrategy[object]:
@@ -819,7 +821,7 @@ def invalid_depth_inputs() -> st.SearchStrategy[Call]:
     bad_meter = (
         st.floats(max_value=0.0)
         | st.integers(max_value=0)
-        | st.sampled_from((float("nan"), float("inf"), "1000", 1j))
+        | st.sampled_from((float("nan"), float("inf"), 10**400, "1000", 1j))
     )
     return st.one_of(
         _with(_bad_dtype_arrays(_UNSUPPORTED_DEPTH_DTYPES, (1,))),

@@ -460,6 +460,22 @@ CASES: list[tuple[str, Any, tuple[Any, ...], dict[str, Any], type[Exception], st
         InvalidArgumentError,
         "sequence of integers",
     ),
+    (
+        "ext-string-with-nul",
+        rc.make_image_msg,
+        (U8,),
+        {"ext": {"a": "x\x00"}},
+        InvalidArgumentError,
+        "NUL",
+    ),
+    (
+        "record-negative-tick",
+        rc.make_record,
+        ("a", rc.make_image_msg(U8)),
+        {"log_tick": -1},
+        InvalidArgumentError,
+        "log_tick must be in 0..",
+    ),
     # depth
     (
         "depth-rgb",
