@@ -12,6 +12,7 @@ Rules:
 from __future__ import annotations
 
 import mmap
+import sys
 from typing import Any
 
 import numpy as np
@@ -53,19 +54,29 @@ def freeze(arr: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray
 
     ``dtype`` converts the values first; callers check that they fit.
     """
-    source = np.asarray(arr)
-    target = np.dtype(source.dtype if dtype is None else dtype).newbyteorder("<")
+    source = arr if isinstance(arr, np.ndarray) else np.asarray(arr)
+    target = _little_endian(source.dtype if dtype is None else np.dtype(dtype))
     if source.dtype != target:
         source = source.astype(target)
     elif source.flags.c_contiguous and _is_immutable(source):
         return source
-    return np.frombuffer(source.tobytes(order="C"), dtype=target).reshape(source.shape)
+    return np.ndarray(source.shape, dtype=target, buffer=source.tobytes(order="C"))
+
+
+def _little_endian(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    order = dtype.byteorder
+    if order in "<|" or (order == "=" and sys.byteorder == "little"):
+        return dtype
+    return dtype.newbyteorder("<")
 
 
 def _is_immutable(arr: np.ndarray[Any, Any]) -> bool:
     """Tell whether ``arr`` is backed by memory no one can write (bytes, read-only mmap)."""
     if arr.flags.writeable:
         return False
+    base: object = arr.base
+    if type(base) is bytes:  # the common case: our own frozen arrays
+        return True
     owner: object = arr
     while isinstance(owner, np.ndarray):
         if owner.base is None:

@@ -16,10 +16,9 @@ class ColorModel(enum.Enum):
     BGR = "BGR"
     BGRA = "BGRA"
 
-    @property
-    def channels(self) -> int:
-        """The number of channels this model has."""
-        return len(self.value)
+    def __init__(self, value: str) -> None:
+        """Store the channel count as a plain attribute (read on every message)."""
+        self.channels = len(value)
 
 
 class ImageFormat(enum.Enum):

@@ -19,10 +19,11 @@ import numpy as np
 from rerun_core._arrays import arrays_equal, describe, freeze, to_numpy
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
-__all__ = ["Components", "components_equal", "normalize_components"]
+__all__ = ["NO_COMPONENTS", "Components", "components_equal", "normalize_components"]
 
 Components = Mapping[str, np.ndarray[Any, Any]]
 
+NO_COMPONENTS: Components = MappingProxyType({})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _PREFIX = "ext."
 _VALUE_KINDS = {"b": "bool", "i": "int", "u": "uint", "f": "float", "U": "str"}
@@ -33,8 +34,8 @@ def normalize_components(ext: object, *, single_instance: bool) -> Components:
 
     ``single_instance`` (images, depth, segmentation) allows only one value per name.
     """
-    if ext is None:
-        return MappingProxyType({})
+    if ext is None or (type(ext) is dict and not ext):
+        return NO_COMPONENTS
     if not isinstance(ext, Mapping):
         msg = (
             f"ext must be a dict of name -> value; got {type(ext).__name__}. "
@@ -58,7 +59,7 @@ def normalize_components(ext: object, *, single_instance: bool) -> Components:
             )
             raise InvalidArgumentError(msg, param="ext")
         result[key] = array
-    return MappingProxyType(result)
+    return MappingProxyType(result) if result else NO_COMPONENTS
 
 
 def components_equal(a: Components, b: Components) -> bool:

@@ -29,6 +29,7 @@ __all__ = ["Record", "TimeKind", "TimeValue", "make_record"]
 
 TimeKind = Literal["sequence", "time"]
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_NO_TIMELINES: Mapping[str, TimeValue] = MappingProxyType({})
 _MESSAGE_TYPES = (ImageMsg, DepthMsg, SegmentationMsg, AnnotationContextMsg, ExtensionMsg)
 
 
@@ -59,8 +60,8 @@ class TimeValue(Sealed):
 
 
 def _timepoint(value: object) -> Mapping[str, TimeValue]:
-    if value is None:
-        return MappingProxyType({})
+    if value is None or (type(value) is dict and not value):
+        return _NO_TIMELINES
     if not isinstance(value, Mapping):
         msg = f"timepoint must map timeline names to TimeValue; got {type(value).__name__}."
         raise InvalidArgumentError(msg, param="timepoint")
@@ -76,7 +77,7 @@ def _timepoint(value: object) -> Mapping[str, TimeValue]:
         else:
             msg = f"timepoint[{name!r}] must be a TimeValue or (kind, value); got {time!r}."
             raise InvalidArgumentError(msg, param="timepoint")
-    return MappingProxyType(result)
+    return MappingProxyType(result) if result else _NO_TIMELINES
 
 
 def _message(value: object) -> Message:

@@ -46,6 +46,8 @@ def to_float(value: numbers.Real) -> float:
 
 def check_int(value: object, *, param: str, low: int, high: int) -> int:
     """Return ``value`` as an int in ``low..high``; bools and floats are rejected."""
+    if type(value) is int and low <= value <= high:  # fast path for the common case
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         msg = f"{param} must be an integer in {low}..{high}; got {type(value).__name__} {value!r}."
         raise InvalidArgumentError(msg, param=param)

@@ -16,6 +16,11 @@ from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 __all__ = ["check_dtype", "to_hw", "to_hwc"]
 
+_NATIVE = {
+    np.dtype(name).newbyteorder(order): np.dtype(name)
+    for name in ("u1", "u2", "u4", "u8", "f2", "f4", "f8")
+    for order in ("<", ">", "=")
+}
 _DTYPE_HINTS = {
     "b": " For a mask, use mask.astype(np.uint8) * 255, or log it as a segmentation image.",
     "i": " Convert with e.g. arr.astype(np.uint16) after checking the range.",
@@ -27,10 +32,9 @@ def check_dtype(
 ) -> np.dtype[Any]:
     """Return the allowed native dtype matching ``arr.dtype`` (any byte order), or raise."""
     dtype = arr.dtype
-    if dtype.kind in "uf" and dtype.fields is None:
-        native = np.dtype(f"{dtype.kind}{dtype.itemsize}")
-        if native in allowed:
-            return native
+    native = _NATIVE.get(dtype)
+    if native is not None and native in allowed:
+        return native
     names = ", ".join(str(d) for d in allowed)
     hint = _DTYPE_HINTS.get(dtype.kind, "")
     msg = f"{kind} dtype {dtype} is not supported; allowed: {names}.{hint}"

@@ -41,7 +41,6 @@ from rerun_core import (
     make_encoded_image_msg,
     make_extension_msg,
     make_image_msg,
-    make_record,
     make_segmentation_msg,
     parse_entity_path,
 )
@@ -73,6 +72,9 @@ class _Entered(threading.local):
         self.previous: list[RecordingStream | None] = []
 
 
+_PATH_CACHE_SIZE = 4096
+
+
 class RecordingStream:
     """A recording: per-thread time, a tick counter, counters and one sink (or a backlog)."""
 
@@ -98,6 +100,7 @@ class RecordingStream:
         self._entered = _Entered()
         self._sink: Sink | None = None
         self._backlog: list[Record] = []
+        self._paths: dict[str, tuple[str, ...]] = {}  # entity path strings already parsed
         self._tick = 0
         self._logged = self._dropped = self._bytes = 0
         self._retired_drops = (0, 0)
@@ -247,7 +250,7 @@ class RecordingStream:
         if not self._enabled:
             return
         try:
-            path = parse_entity_path(entity_path)
+            path = self._entity_path(entity_path)
             message = build()
         except (RerunCoreError, OSError) as err:
             if self._strict:
@@ -261,9 +264,9 @@ class RecordingStream:
             return
         timepoint = None if timeless else self._time.timelines
         with self._lock:
-            record = make_record(
-                path,
-                message,
+            record = Record(
+                entity_path=path,
+                msg=message,
                 timepoint=timepoint,
                 timeless=timeless,
                 log_tick=self._tick,
@@ -276,6 +279,17 @@ class RecordingStream:
             self._tick += 1
             self._logged += 1
             self._bytes += record_nbytes(record)
+
+    def _entity_path(self, entity_path: object) -> tuple[str, ...]:
+        """Parse ``entity_path``, remembering up to ``_PATH_CACHE_SIZE`` strings."""
+        if type(entity_path) is not str:
+            return parse_entity_path(entity_path)
+        path = self._paths.get(entity_path)
+        if path is None:
+            path = parse_entity_path(entity_path)
+            if len(self._paths) < _PATH_CACHE_SIZE:
+                self._paths[entity_path] = path
+        return path
 
     def set_time_sequence(self, timeline: str, sequence: int | None) -> None:
         """Set (or with ``None`` remove) this thread's sequence ``timeline``."""

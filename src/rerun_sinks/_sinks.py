@@ -75,6 +75,8 @@ def check_sink(sink: object, *, param: str = "sink") -> Sink:
 def record_nbytes(record: Record) -> int:
     """Estimate the memory a record holds: its pixel, encoded and component bytes."""
     msg = record.msg
+    if type(msg) is ImageMsg and msg.pixels is not None and not msg.ext:  # the hot path
+        return _RECORD_OVERHEAD + msg.pixels.nbytes
     size = _RECORD_OVERHEAD
     if isinstance(msg, ImageMsg):
         size += msg.pixels.nbytes if msg.pixels is not None else len(msg.encoded or b"")
