@@ -26,7 +26,8 @@ from rerun_sinks._recording import (
     RecordingStream,
     check_image_source,
 )
-from rerun_sinks._sinks import MemorySink, Sink
+from rerun_sinks._rerun import RerunSink
+from rerun_sinks._sinks import MemorySink, Sink, TeeSink
 from rerun_sinks._time import check_timeline, nanos_from_seconds, to_int64
 from rerun_sinks._warn import warn_once_per_process, warn_user
 
@@ -123,13 +124,14 @@ def init(
     sink: Sink | None = None,
     clock: Clock | None = None,
 ) -> RecordingStream:
-    """Create a recording, make it the global one and return it."""
+    """Create a recording, make it the global one and return it.
+
+    ``spawn=True`` starts the Rerun viewer (extra ``[rerun]``) and streams to it, besides
+    ``sink`` when one is given.
+    """
     if spawn:
-        msg = (
-            "init(spawn=True) needs the Rerun viewer, which rerun_sinks does not start; "
-            "got spawn=True. Use init(...) then save('run.rrc') and open the file later."
-        )
-        raise NotImplementedError(msg)
+        viewer = RerunSink(spawn=True, application_id=application_id)
+        sink = viewer if sink is None else TeeSink(sink, viewer)
     return new_recording(
         application_id,
         recording_id=recording_id,

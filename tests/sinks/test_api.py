@@ -514,9 +514,18 @@ class TestRecordingOptions:
         with pytest.raises(TypeError):
             rr.new_recording(**kwargs)
 
-    def test_spawn_is_not_available(self):
-        with pytest.raises(NotImplementedError, match="spawn"):
-            rr.init("app", spawn=True)
+    def test_spawn_streams_to_a_viewer_sink(self, monkeypatch):
+        started = []
+
+        class FakeViewer(rr.MemorySink):
+            def __init__(self, *, spawn, application_id):
+                super().__init__()
+                started.append((spawn, application_id))
+
+        monkeypatch.setattr("rerun_sinks._api.RerunSink", FakeViewer)
+        rec = rr.init("app", spawn=True, strict=True)
+        rec.log_image("cam", np.zeros((2, 2), np.uint8))
+        assert started == [(True, "app")]
 
     def test_repr(self):
         rec = rr.new_recording("app", recording_id="r")
