@@ -64,12 +64,13 @@ def encode_record_parts(record: Record) -> tuple[bytes | memoryview, ...]:
 
     def place(array: np.ndarray[Any, Any]) -> ArraySpec:
         nonlocal payload_len
-        spec = ArraySpec(array.dtype.str, tuple(array.shape), payload_len)
+        spec = ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=payload_len)
         arrays.append(array)
         payload_len += array.nbytes + _pad(array.nbytes)
         return spec
 
-    meta = CONVERTER.dumps(to_meta(record, place), canonical=True)
+    record_meta = to_meta(record, place)
+    meta = CONVERTER.dumps(record_meta, canonical=record_meta.msg.has_floats)
     header = _HEADER.pack(MAGIC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, len(meta), payload_len, 0)
     header = header[:-4] + _CRC.pack(zlib.crc32(header[:-4]))
     head = header + meta + bytes(_pad(len(header) + len(meta)))

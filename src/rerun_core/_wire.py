@@ -2,7 +2,9 @@
 
 Rules: every field has one fixed type; optional fields are omitted when they hold their
 default; arrays are described by ``ArraySpec`` (dtype string, shape, offset into the
-payload) and their bytes live in the payload, never in the CBOR.
+payload) and their bytes live in the payload, never in the CBOR. Fields are declared in
+canonical CBOR key order (shorter first, then bytewise), so the unstructured dicts are
+already canonically ordered and only floats need cbor2's (slower) canonical mode.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ __all__ = ["ArraySpec", "RecordMeta", "from_meta", "to_meta"]
 CONVERTER = make_converter(omit_if_default=True)
 
 
-@attrs.frozen
+# cattrs emits fields without a default before the others; these impossible defaults keep
+# ``kind`` and ``entity_path`` in declared (canonical) order, and they are always emitted.
+_NEVER_A_KIND = ""
+_NEVER_A_PATH = ("",)
+
+
+@attrs.frozen(kw_only=True)
 class ArraySpec:
     """Where one array's bytes are in the payload: little-endian dtype, shape, offset."""
 
@@ -39,25 +47,25 @@ class ArraySpec:
     offset: int
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class TimeEntry:
     """One timeline of the timepoint."""
 
-    timeline: str
     kind: str
     value: int
+    timeline: str
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class InfoMeta:
     """An annotation id with optional label and RGBA colour."""
 
     id: int
-    label: str | None = None
     color: tuple[int, int, int, int] | None = None
+    label: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class ClassMeta:
     """A class description: info, keypoints, keypoint connections."""
 
@@ -66,34 +74,39 @@ class ClassMeta:
     connections: tuple[tuple[int, int], ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class MsgMeta:
     """A message of any kind; fields not used by ``kind`` are omitted."""
 
-    kind: str
-    pixels: ArraySpec | None = None
-    encoded: ArraySpec | None = None
-    media_type: str | None = None
-    height: int | None = None
-    width: int | None = None
-    channels: int | None = None
-    color_model: str | None = None
-    draw_order: float | None = None
-    meter: float | None = None
     ext: tuple[tuple[str, ArraySpec], ...] = ()
+    kind: str = _NEVER_A_KIND
+    meter: float | None = None
+    width: int | None = None
+    height: int | None = None
+    pixels: ArraySpec | None = None
     classes: tuple[ClassMeta, ...] = ()
+    encoded: ArraySpec | None = None
+    channels: int | None = None
+    draw_order: float | None = None
+    media_type: str | None = None
+    color_model: str | None = None
     identifiers: tuple[int, ...] | None = None
 
+    @property
+    def has_floats(self) -> bool:
+        """Whether any field is a float (those need canonical CBOR's shortest encoding)."""
+        return self.meter is not None or self.draw_order is not None
 
-@attrs.frozen
+
+@attrs.frozen(kw_only=True)
 class RecordMeta:
     """Everything about a record except array bytes."""
 
-    entity_path: tuple[str, ...]
     msg: MsgMeta
-    timepoint: tuple[TimeEntry, ...] = ()
-    timeless: bool = False
     log_tick: int = 0
+    timeless: bool = False
+    timepoint: tuple[TimeEntry, ...] = ()
+    entity_path: tuple[str, ...] = _NEVER_A_PATH
     log_time_ns: int = 0
 
 
@@ -104,7 +117,7 @@ Fetch = Callable[[ArraySpec], np.ndarray[Any, Any]]
 def to_meta(record: Record, place: Place) -> RecordMeta:
     """Describe ``record``; ``place`` puts an array in the payload and returns its spec."""
     timepoint = tuple(
-        TimeEntry(name, time.kind, time.value) for name, time in sorted(record.timepoint.items())
+        TimeEntry(kind=time.kind, value=time.value, timeline=name) for name, time in sorted(record.timepoint.items())
     )
     return RecordMeta(
         entity_path=record.entity_path,
@@ -133,7 +146,7 @@ def _ext_meta(ext: Any, place: Place) -> tuple[tuple[str, ArraySpec], ...]:
 
 
 def _info_meta(info: AnnotationInfo) -> InfoMeta:
-    return InfoMeta(info.id, info.label, info.color)
+    return InfoMeta(id=info.id, color=info.color, label=info.label)
 
 
 def _msg_meta(msg: Message, place: Place) -> MsgMeta:
@@ -169,9 +182,9 @@ def _msg_meta(msg: Message, place: Place) -> MsgMeta:
     if isinstance(msg, AnnotationContextMsg):
         classes = tuple(
             ClassMeta(
-                _info_meta(c.info),
-                tuple(_info_meta(k) for k in c.keypoint_annotations),
-                c.keypoint_connections,
+                info=_info_meta(c.info),
+                keypoints=tuple(_info_meta(k) for k in c.keypoint_annotations),
+                connections=c.keypoint_connections,
             )
             for c in msg.class_descriptions
         )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 
+import cbor2
 import numpy as np
 import pytest
 from hypothesis import given
@@ -61,3 +63,11 @@ def test_file_sink_bytes_equal_memory_sink_bytes(records: list[rc.Record]) -> No
             memory.write(record)
             file_sink.write(record)
     assert stream.getvalue() == memory.getvalue() == b"".join(rc.encode_record(r) for r in records)
+
+
+@given(rcst.records())
+def test_metadata_is_canonical_cbor(record: rc.Record) -> None:
+    data = rc.encode_record(record)
+    (meta_len,) = struct.unpack_from("<I", data, 8)
+    meta = data[24 : 24 + meta_len]
+    assert cbor2.dumps(cbor2.loads(meta), canonical=True) == meta
