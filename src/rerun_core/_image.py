@@ -48,15 +48,22 @@ def make_image_msg(
             f"{arr.shape} with {channels}. Omit color_model to infer it from the channels."
         )
         raise InvalidArgumentError(msg, param="color_model")
-    geometry = {"height": height, "width": width, "channels": channels, "color_model": model}
-    if jpeg_quality is not None:
-        encoded = _compress_jpeg(
-            hwc, model, check_int(jpeg_quality, param="jpeg_quality", low=1, high=100)
-        )
-        return ImageMsg(
-            **geometry, encoded=encoded, media_type=ImageFormat.JPEG, draw_order=draw_order, ext=ext
-        )
-    return ImageMsg(**geometry, pixels=freeze(hwc, dtype), draw_order=draw_order, ext=ext)
+    if jpeg_quality is None:
+        pixels, encoded, media_type = freeze(hwc, dtype), None, None
+    else:
+        quality = check_int(jpeg_quality, param="jpeg_quality", low=1, high=100)
+        pixels, encoded, media_type = None, _compress_jpeg(hwc, model, quality), ImageFormat.JPEG
+    return ImageMsg(
+        height=height,
+        width=width,
+        channels=channels,
+        color_model=model,
+        pixels=pixels,
+        encoded=encoded,
+        media_type=media_type,
+        draw_order=draw_order,
+        ext=ext,
+    )
 
 
 def _compress_jpeg(hwc: np.ndarray[Any, Any], model: ColorModel, quality: int) -> bytes:

@@ -117,7 +117,8 @@ Fetch = Callable[[ArraySpec], np.ndarray[Any, Any]]
 def to_meta(record: Record, place: Place) -> RecordMeta:
     """Describe ``record``; ``place`` puts an array in the payload and returns its spec."""
     timepoint = tuple(
-        TimeEntry(kind=time.kind, value=time.value, timeline=name) for name, time in sorted(record.timepoint.items())
+        TimeEntry(kind=time.kind, value=time.value, timeline=name)
+        for name, time in sorted(record.timepoint.items())
     )
     return RecordMeta(
         entity_path=record.entity_path,
