@@ -152,8 +152,7 @@ class McapSink(Sink):
             if image is not None:
                 schema, metadata, message = image
                 channel = self._channel(topic, schema, "json", metadata)
-                data = json.dumps(message, separators=(",", ":")).encode()
-                self._writer.add_message(channel, log_time, data, publish_time, sequence)
+                self._writer.add_message(channel, log_time, message, publish_time, sequence)
             channel = self._channel(_sidecar_topic(topic), SIDECAR_SCHEMA, SIDECAR_ENCODING, ())
             self._writer.add_message(channel, log_time, sidecar, publish_time, sequence)
 
@@ -244,8 +243,8 @@ def _sidecar_topic(topic: str) -> str:
     return topic.rstrip("/") + "/rerun_core"
 
 
-def _foxglove_message(record: Record) -> tuple[str, Metadata, dict[str, Any]] | None:
-    """Return ``(schema name, channel metadata, JSON message)`` for ``record``.
+def _foxglove_message(record: Record) -> tuple[str, Metadata, bytes] | None:
+    """Return ``(schema name, channel metadata, JSON message bytes)`` for ``record``.
 
     ``None`` for messages without a Foxglove form (annotation contexts, extensions).
     """
@@ -256,8 +255,8 @@ def _foxglove_message(record: Record) -> tuple[str, Metadata, dict[str, Any]] | 
     if isinstance(msg, ImageMsg):
         model = (("kind", "image"), ("color_model", msg.color_model.value))
         if msg.pixels is None:  # encoded images are always JPEG (PNG is decoded to pixels)
-            data = _base64(cast(bytes, msg.encoded))
-            return "foxglove.CompressedImage", model, {**head, "data": data, "format": "jpeg"}
+            message = _json({**head, "format": "jpeg"}, cast(bytes, msg.encoded))
+            return "foxglove.CompressedImage", model, message
         encoding, pixels = _image_pixels(msg.pixels, msg.color_model)
         return "foxglove.RawImage", model, _raw_image(head, encoding, pixels)
     if isinstance(msg, DepthMsg):
@@ -294,21 +293,21 @@ def _depth_pixels(msg: DepthMsg) -> tuple[str, np.ndarray[Any, Any], float]:
     return "32FC1", metres, 1.0
 
 
-def _raw_image(head: dict[str, Any], encoding: str, pixels: np.ndarray[Any, Any]) -> dict[str, Any]:
+def _raw_image(head: dict[str, Any], encoding: str, pixels: np.ndarray[Any, Any]) -> bytes:
     height, width = pixels.shape[:2]
-    return {
-        **head,
-        "width": width,
-        "height": height,
-        "encoding": encoding,
-        "step": pixels.nbytes // height,
-        "data": _base64(pixels),
-    }
+    fields = {"width": width, "height": height, "encoding": encoding}
+    return _json({**head, **fields, "step": pixels.nbytes // height}, pixels)
 
 
-def _base64(data: bytes | np.ndarray[Any, Any]) -> str:
+def _json(fields: dict[str, Any], data: bytes | np.ndarray[Any, Any]) -> bytes:
+    """Return the JSON object ``fields`` plus ``"data"``: ``data`` in base64.
+
+    The base64 text needs no JSON escaping, so it is spliced in rather than passed
+    through ``json.dumps`` (which would scan megabytes of it again).
+    """
     view = memoryview(data.data if isinstance(data, np.ndarray) else data)
-    return base64.b64encode(view.cast("B")).decode("ascii")
+    head = json.dumps(fields, separators=(",", ":")).encode()
+    return b"".join((head[:-1], b',"data":"', base64.b64encode(view.cast("B")), b'"}'))
 
 
 def _writer_factory(compression: str) -> Callable[[_Output], _Writer]:
