@@ -110,6 +110,11 @@ class MemorySink(Sink):
         """Return the records as one stream: the concatenation of ``encode_record``."""
         return b"".join(encode_record(record) for record in self.records)
 
+    def reset_data(self) -> None:
+        """Forget the records written so far (legacy ``MemoryRecording.reset_data``)."""
+        with self._lock:
+            self._records.clear()
+
     def write(self, record: Record) -> None:
         """Append ``record``."""
         with self._lock:

@@ -221,3 +221,15 @@ def test_pixels_go_to_the_file_without_a_copy(tmp_path, monkeypatch):
     with rr.FileSink(tmp_path / "a.rrc") as sink:
         sink.write(record)
     assert any(np.shares_memory(view, record.msg.pixels) for view in seen)
+
+
+def test_memory_sink_reset_data_forgets_records():
+    """Legacy MemoryRecording.reset_data() raised AttributeError; here it works."""
+    rec = rr.new_recording("reset", strict=True)
+    memory = rec.memory_recording()
+    rec.log_image("a", np.zeros((2, 2), np.uint8))
+    memory.reset_data()
+    assert memory.records == []
+    assert memory.getvalue() == b""
+    rec.log_image("b", np.zeros((2, 2), np.uint8))
+    assert [r.entity_path for r in memory.records] == [("b",)]
