@@ -48,7 +48,8 @@ def make_encoded_image_msg(
         )
         raise InvalidArgumentError(msg, param="media_type")
     if found is ImageFormat.JPEG:
-        height, width, channels = read_jpeg_header(payload, max_pixels=limit)
+        # The size check only: ImageMsg walks the markers to EOI when it validates itself.
+        height, width, channels = read_jpeg_header(payload, max_pixels=limit, complete=False)
         return ImageMsg(
             height=height,
             width=width,

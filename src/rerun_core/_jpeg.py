@@ -123,8 +123,13 @@ def _segment_end(data: bytes, start: int, code: int) -> int:
     return pos + length
 
 
-def read_jpeg_header(data: bytes, *, max_pixels: int) -> tuple[int, int, int]:
-    """Return ``(height, width, channels)`` of a JPEG after checking its markers up to EOI."""
+def read_jpeg_header(
+    data: bytes, *, max_pixels: int, complete: bool = True
+) -> tuple[int, int, int]:
+    """Return ``(height, width, channels)`` of a JPEG after checking its markers up to EOI.
+
+    ``complete=False`` stops at the frame header (SOF): the size check without the walk.
+    """
     if data[:2] != b"\xff\xd8":
         msg = (
             f"Expected a JPEG starting with the SOI marker ff d8, got {data[:2].hex(' ') or 'none'}"
@@ -153,6 +158,8 @@ def read_jpeg_header(data: bytes, *, max_pixels: int) -> tuple[int, int, int]:
                 msg = "JPEG has a second frame header (SOF); only single-frame JPEGs are allowed"
                 raise DecodeError(msg, offset=start)
             header = _parse_sof(data, start + 4, pos, max_pixels)
+            if not complete:
+                return header
         elif code == _SOS:
             if header is None:
                 msg = "JPEG scan (SOS) comes before any frame header (SOF); the file is corrupt"

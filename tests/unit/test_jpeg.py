@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+import rerun_core as rc
 from rerun_core._jpeg import read_jpeg_header
 from rerun_core.errors import DecodeError, InvalidArgumentError, UnrecognizedImageFormatError
 
@@ -229,3 +230,18 @@ def test_mutated_jpeg(base: bytes, draw: st.DataObject) -> None:
             data[pos] = draw.draw(st.integers(0, 255))
     cut = draw.draw(st.integers(0, len(data)))
     _read_or_allowed(bytes(data[:cut]) if draw.draw(st.booleans()) else bytes(data))
+
+
+def test_complete_false_stops_at_the_frame_header() -> None:
+    data = jpeg()
+    cut = data[: len(data) // 2]
+    assert read_jpeg_header(cut, max_pixels=2**28, complete=False) == (H, W, 3)
+    with pytest.raises(DecodeError, match="truncated"):
+        read_jpeg_header(cut, max_pixels=2**28)
+    with pytest.raises(InvalidArgumentError, match="max_pixels"):
+        read_jpeg_header(cut, max_pixels=W * H - 1, complete=False)
+
+
+def test_encoded_builder_still_rejects_truncated_jpeg() -> None:
+    with pytest.raises(DecodeError, match="truncated"):
+        rc.make_encoded_image_msg(jpeg()[:-40])
