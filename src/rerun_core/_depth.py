@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from rerun_core._arrays import freeze, to_numpy
-from rerun_core._messages import DEPTH_DTYPES, DepthMsg
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_max_pixels
+from rerun_core._ext import normalize_components
+from rerun_core._messages import DEPTH_DTYPES, DepthMsg, check_meter, trusted_constructor
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels
 from rerun_core._shapes import check_dtype, to_hw
 
 __all__ = ["make_depth_msg"]
+
+_new_depth_msg = trusted_constructor(DepthMsg)
 
 
 def make_depth_msg(
@@ -30,4 +33,9 @@ def make_depth_msg(
     arr = to_numpy(image, param="image")
     dtype = check_dtype(arr, DEPTH_DTYPES, kind="depth")
     pixels = freeze(to_hw(arr, kind="depth", max_pixels=limit), dtype)
-    return DepthMsg(pixels=pixels, meter=meter, draw_order=draw_order, ext=ext)
+    return _new_depth_msg(
+        pixels=pixels,
+        meter=check_meter(meter),
+        draw_order=check_draw_order(draw_order),
+        ext=normalize_components(ext, single_instance=True),
+    )

@@ -16,14 +16,16 @@ from PIL import Image
 
 from rerun_core._arrays import describe, freeze, to_numpy
 from rerun_core._enums import ColorModel, ImageFormat
-from rerun_core._messages import IMAGE_DTYPES, ImageMsg, to_color_model
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_int, check_max_pixels
+from rerun_core._ext import normalize_components
+from rerun_core._messages import IMAGE_DTYPES, ImageMsg, to_color_model, trusted_constructor
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_int, check_max_pixels
 from rerun_core._shapes import check_dtype, to_hwc
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["make_image_msg"]
 
 _DEFAULT_MODELS = {1: ColorModel.L, 3: ColorModel.RGB, 4: ColorModel.RGBA}
+_new_image_msg = trusted_constructor(ImageMsg)
 
 
 def make_image_msg(
@@ -48,12 +50,14 @@ def make_image_msg(
             f"{arr.shape} with {channels}. Omit color_model to infer it from the channels."
         )
         raise InvalidArgumentError(msg, param="color_model")
+    order = check_draw_order(draw_order)
+    components = normalize_components(ext, single_instance=True)
     if jpeg_quality is None:
         pixels, encoded, media_type = freeze(hwc, dtype), None, None
     else:
         quality = check_int(jpeg_quality, param="jpeg_quality", low=1, high=100)
         pixels, encoded, media_type = None, _compress_jpeg(hwc, model, quality), ImageFormat.JPEG
-    return ImageMsg(
+    return _new_image_msg(
         height=height,
         width=width,
         channels=channels,
@@ -61,8 +65,8 @@ def make_image_msg(
         pixels=pixels,
         encoded=encoded,
         media_type=media_type,
-        draw_order=draw_order,
-        ext=ext,
+        draw_order=order,
+        ext=components,
     )
 
 

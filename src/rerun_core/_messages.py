@@ -5,15 +5,16 @@ Rules:
   dtype, shape and values, NaN equal to NaN);
 - converters freeze arrays into read-only memory and normalise options, validators
   check the invariants; both run again on ``attrs.evolve``, so no message is invalid;
-- the builders (``make_*_msg``) do the friendly input handling and call these classes.
+- the builders (``make_*_msg``) do the friendly input handling and every check, then build
+  through ``trusted_constructor`` so the pixels are not inspected a second time.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
-from typing import Any, final
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, final
 
 import attrs
 import numpy as np
@@ -37,8 +38,10 @@ __all__ = [
     "Message",
     "Sealed",
     "SegmentationMsg",
+    "check_meter",
     "to_color_model",
     "to_image_format",
+    "trusted_constructor",
 ]
 
 IMAGE_DTYPES = tuple(np.dtype(t) for t in ("uint8", "uint16", "float16", "float32", "float64"))
@@ -48,6 +51,7 @@ SEGMENTATION_DTYPES = tuple(np.dtype(t) for t in ("uint8", "uint16"))
 _ARRAY_EQ = attrs.cmp_using(eq=arrays_equal)
 _COMPONENTS_EQ = attrs.cmp_using(eq=components_equal)
 _NO_HEADER_LIMIT = 2**62
+_T = TypeVar("_T", bound=attrs.AttrsInstance)
 
 
 class Sealed:
@@ -61,6 +65,29 @@ class Sealed:
         if Sealed not in cls.__bases__:
             msg = f"{cls.__bases__[0].__name__} is final; wrap it instead of subclassing it."
             raise TypeError(msg)
+
+
+def trusted_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """Return a function that builds ``cls`` from fields a builder already checked.
+
+    The function takes every field by keyword and skips the converters and validators
+    that ``cls(...)`` runs; builders use it on the hot path. ``attrs.evolve`` still
+    validates, and the tests check ``attrs.evolve(msg) == msg`` for every built message.
+    """
+    names = tuple(field.name for field in attrs.fields(cls))
+    slots = tuple((cls.__dict__[name].__set__, name) for name in names)  # slot descriptors
+
+    def build(**fields: Any) -> _T:
+        if len(fields) != len(slots):
+            msg = f"{cls.__name__} needs exactly the fields {names}; got {tuple(fields)}."
+            raise TypeError(msg)
+        instance = object.__new__(cls)
+        for set_slot, name in slots:
+            set_slot(instance, fields[name])
+        return instance
+
+    build.__doc__ = f"Build a {cls.__name__} from checked fields (no converters, no validators)."
+    return build
 
 
 def to_color_model(value: object) -> ColorModel:
@@ -103,7 +130,8 @@ def _optional_image_format(value: object) -> ImageFormat | None:
     return None if value is None else to_image_format(value)
 
 
-def _optional_meter(value: object) -> float | None:
+def check_meter(value: object) -> float | None:
+    """Return ``meter`` as a float (finite, > 0) or ``None``."""
     if value is None:
         return None
     is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -207,7 +235,7 @@ class DepthMsg(Sealed):
     """A depth image (HxW); ``meter`` is how many units make one metre."""
 
     pixels: np.ndarray[Any, Any] = attrs.field(converter=freeze, eq=_ARRAY_EQ, hash=False)
-    meter: float | None = attrs.field(default=None, converter=_optional_meter)
+    meter: float | None = attrs.field(default=None, converter=check_meter)
     draw_order: float | None = attrs.field(default=None, converter=check_draw_order)
     ext: Components = attrs.field(
         factory=dict, converter=_single_instance, eq=_COMPONENTS_EQ, hash=False

@@ -20,16 +20,17 @@ from rerun_core._messages import (
     Message,
     Sealed,
     SegmentationMsg,
+    trusted_constructor,
 )
 from rerun_core._paths import parse_entity_path
 from rerun_core._scalars import check_int
 from rerun_core.errors import InvalidArgumentError
 
-__all__ = ["Record", "TimeKind", "TimeValue", "make_record"]
+__all__ = ["NO_TIMELINES", "Record", "TimeKind", "TimeValue", "make_record", "stamp_record"]
 
 TimeKind = Literal["sequence", "time"]
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_NO_TIMELINES: Mapping[str, TimeValue] = MappingProxyType({})
+NO_TIMELINES: Mapping[str, TimeValue] = MappingProxyType({})
 _MESSAGE_TYPES = (ImageMsg, DepthMsg, SegmentationMsg, AnnotationContextMsg, ExtensionMsg)
 
 
@@ -61,7 +62,7 @@ class TimeValue(Sealed):
 
 def _timepoint(value: object) -> Mapping[str, TimeValue]:
     if value is None or (type(value) is dict and not value):
-        return _NO_TIMELINES
+        return NO_TIMELINES
     if not isinstance(value, Mapping):
         msg = f"timepoint must map timeline names to TimeValue; got {type(value).__name__}."
         raise InvalidArgumentError(msg, param="timepoint")
@@ -77,7 +78,7 @@ def _timepoint(value: object) -> Mapping[str, TimeValue]:
         else:
             msg = f"timepoint[{name!r}] must be a TimeValue or (kind, value); got {time!r}."
             raise InvalidArgumentError(msg, param="timepoint")
-    return MappingProxyType(result) if result else _NO_TIMELINES
+    return MappingProxyType(result) if result else NO_TIMELINES
 
 
 def _message(value: object) -> Message:
@@ -125,5 +126,38 @@ def make_record(
         timepoint=timepoint,
         timeless=timeless,
         log_tick=log_tick,
+        log_time_ns=log_time_ns,
+    )
+
+
+_new_record = trusted_constructor(Record)
+
+
+def stamp_record(
+    entity_path: tuple[str, ...],
+    msg: Message,
+    timepoint: Mapping[str, TimeValue],
+    *,
+    timeless: bool,
+    log_tick: int,
+    log_time_ns: int,
+) -> Record:
+    """Stamp a message whose parts the core already checked (the recording's hot path).
+
+    ``entity_path`` must come from ``parse_entity_path``, ``msg`` from a builder or a
+    ``Message`` constructor, ``timepoint`` must be a read-only mapping of ``TimeValue``
+    (empty when ``timeless``); the tick and the clock reading are checked here.
+    """
+    if type(log_time_ns) is not int or not _INT64_MIN <= log_time_ns <= _INT64_MAX:
+        log_time_ns = _int64(log_time_ns)
+    if timeless and timepoint:
+        msg_ = "a timeless record carries no timeline; pass an empty timepoint with timeless."
+        raise InvalidArgumentError(msg_, param="timepoint")
+    return _new_record(
+        entity_path=entity_path,
+        msg=msg,
+        timepoint=timepoint,
+        timeless=timeless,
+        log_tick=_tick(log_tick),
         log_time_ns=log_time_ns,
     )

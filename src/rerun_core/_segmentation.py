@@ -12,14 +12,16 @@ from typing import Any
 import numpy as np
 
 from rerun_core._arrays import describe, freeze, to_numpy
-from rerun_core._messages import SegmentationMsg
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_max_pixels
+from rerun_core._ext import normalize_components
+from rerun_core._messages import SegmentationMsg, trusted_constructor
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels
 from rerun_core._shapes import to_hw
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 __all__ = ["make_segmentation_msg"]
 
 _MAX_CLASS_ID = 65535
+_new_segmentation_msg = trusted_constructor(SegmentationMsg)
 
 
 def make_segmentation_msg(
@@ -34,7 +36,11 @@ def make_segmentation_msg(
     arr = to_numpy(image, param="image")
     _check_id_dtype(arr)
     ids = to_hw(arr, kind="segmentation", max_pixels=limit)
-    return SegmentationMsg(pixels=freeze(ids, _storage_dtype(ids)), draw_order=draw_order, ext=ext)
+    return _new_segmentation_msg(
+        pixels=freeze(ids, _storage_dtype(ids)),
+        draw_order=check_draw_order(draw_order),
+        ext=normalize_components(ext, single_instance=True),
+    )
 
 
 def _check_id_dtype(arr: np.ndarray[Any, Any]) -> None:

@@ -44,6 +44,7 @@ from rerun_core import (
     make_segmentation_msg,
     parse_entity_path,
 )
+from rerun_core._record import NO_TIMELINES, stamp_record
 from rerun_sinks._background import sink_drops
 from rerun_sinks._convert import sink_for_path
 from rerun_sinks._sinks import MemorySink, Sink, check_sink, record_nbytes
@@ -262,12 +263,12 @@ class RecordingStream:
                 "per call site; pass strict=True to init()/new_recording() to raise instead)"
             )
             return
-        timepoint = None if timeless else self._time.timelines
+        timepoint = NO_TIMELINES if timeless else self._time.timepoint
         with self._lock:
-            record = Record(
-                entity_path=path,
-                msg=message,
-                timepoint=timepoint,
+            record = stamp_record(
+                path,
+                message,
+                timepoint,
                 timeless=timeless,
                 log_tick=self._tick,
                 log_time_ns=self._clock(),
@@ -305,7 +306,7 @@ class RecordingStream:
 
     def reset_time(self) -> None:
         """Remove every timeline of this thread."""
-        self._time.timelines.clear()
+        self._time.clear()
 
     def set_sink(self, sink: Sink) -> None:
         """Send records to ``sink`` from now on, backlog first; close the previous sink."""

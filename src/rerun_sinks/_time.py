@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 import numbers
 import threading
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from rerun_core import TimeValue
-from rerun_core._record import TimeKind
+from rerun_core._record import NO_TIMELINES, TimeKind
 
 __all__ = ["ThreadTime", "check_timeline", "nanos_from_seconds", "to_int64"]
 
@@ -29,18 +31,30 @@ class ThreadTime(threading.local):
 
     def __init__(self) -> None:
         """Start the thread with no timelines."""
-        self.timelines: dict[str, TimeValue] = {}
+        self._timelines: dict[str, TimeValue] = {}
+        self.timepoint: Mapping[str, TimeValue] = NO_TIMELINES  # read-only, shared by records
 
     def set(self, timeline: str, kind: TimeKind, value: int | None) -> None:
         """Set ``timeline`` to ``value`` of ``kind``; ``None`` removes it if of that kind."""
+        timelines = self._timelines
         if value is not None:
-            self.timelines[timeline] = TimeValue(kind, value)
-        elif timeline in self.timelines and self.timelines[timeline].kind == kind:
-            del self.timelines[timeline]
+            timelines[timeline] = TimeValue(kind, value)
+        elif timeline in timelines and timelines[timeline].kind == kind:
+            del timelines[timeline]
+        else:
+            return
+        self.timepoint = MappingProxyType(timelines.copy()) if timelines else NO_TIMELINES
+
+    def clear(self) -> None:
+        """Remove every timeline."""
+        self._timelines.clear()
+        self.timepoint = NO_TIMELINES
 
 
 def check_timeline(timeline: object) -> str:
     """Return ``timeline`` if it is a non-empty printable str."""
+    if type(timeline) is str and timeline and timeline.isprintable():  # the common case
+        return timeline
     if not isinstance(timeline, str):
         msg = f"timeline must be a str such as 'frame'; got {type(timeline).__name__}."
         raise TypeError(msg)
@@ -52,6 +66,8 @@ def check_timeline(timeline: object) -> str:
 
 def to_int64(value: object, *, param: str) -> int | None:
     """Return ``value`` (an int, a numpy int or ``None``) as an int64 or ``None``."""
+    if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case
+        return value
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -95,6 +95,7 @@ def test_image_round_trips(dtype: str, channels: int, data: st.DataObject) -> No
     assert msg.color_model is want_model
     assert msg.draw_order == (None if draw_order is None else float(draw_order))
     assert dict(msg.ext) == {}
+    assert attrs.evolve(msg) == msg  # the builder's checks imply every ImageMsg invariant
 
 
 @pytest.mark.parametrize("dtype", DEPTH_DTYPES)
@@ -113,6 +114,7 @@ def test_depth_round_trips(dtype: str, data: st.DataObject) -> None:
     assert msg.meter == meter
     default = 1.0 if np.dtype(dtype).kind == "f" else 1000.0
     assert msg.effective_meter == (default if meter is None else meter)
+    assert attrs.evolve(msg) == msg
 
 
 @pytest.mark.parametrize("dtype", SEGMENTATION_DTYPES)
@@ -127,6 +129,7 @@ def test_segmentation_round_trips(dtype: str, data: st.DataObject) -> None:
     assert np.array_equal(msg.pixels.astype(np.int64), expected)
     assert msg.pixels.dtype == (np.uint8 if expected.max() < 256 else np.uint16)
     assert_stored(msg.pixels)
+    assert attrs.evolve(msg) == msg
 
 
 @given(
@@ -138,9 +141,14 @@ def test_segmentation_round_trips(dtype: str, data: st.DataObject) -> None:
 def test_ext_round_trips_on_every_pixel_message(
     image: np.ndarray, depth: np.ndarray, ids: np.ndarray, ext: dict[str, Any]
 ) -> None:
-    assert_ext_equal(rc.make_image_msg(image, ext=ext).ext, ext)
-    assert_ext_equal(rc.make_depth_msg(depth, ext=ext).ext, ext)
-    assert_ext_equal(rc.make_segmentation_msg(ids, ext=ext).ext, ext)
+    built = (
+        rc.make_image_msg(image, ext=ext),
+        rc.make_depth_msg(depth, ext=ext),
+        rc.make_segmentation_msg(ids, ext=ext),
+    )
+    for msg in built:
+        assert_ext_equal(msg.ext, ext)
+        assert attrs.evolve(msg) == msg
 
 
 @given(ext=rcst.ext_components(single_instance=False))

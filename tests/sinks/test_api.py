@@ -7,6 +7,7 @@ import io
 import threading
 import warnings
 
+import attrs
 import numpy as np
 import pytest
 from PIL import Image
@@ -216,6 +217,23 @@ class TestTime:
         rr.reset_time()
         rr.log_image("x", RGB)
         assert mem.records[2].timepoint == {}
+
+    def test_records_keep_the_time_they_were_logged_at(self):
+        rr.init("app")
+        mem = rr.memory_recording()
+        rr.set_time_sequence("frame", 1)
+        rr.log_image("x", RGB)
+        rr.set_time_sequence("frame", 2)
+        rr.set_time_nanos("t", 5)
+        rr.log_depth_image("d", np.ones((2, 2), np.uint16))
+        rr.reset_time()
+        rr.log_segmentation_image("s", np.ones((2, 2), np.uint8))
+        first, second, third = mem.records
+        assert first.timepoint == {"frame": TimeValue("sequence", 1)}
+        assert second.timepoint == {"frame": TimeValue("sequence", 2), "t": TimeValue("time", 5)}
+        assert third.timepoint == {}
+        for record in mem.records:  # the stamping fast path makes only valid records
+            assert attrs.evolve(record) == record
 
     def test_seconds_are_rounded_to_nanoseconds(self):
         rr.init("app")

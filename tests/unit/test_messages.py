@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import attrs
 import numpy as np
 import pytest
 
 import rerun_core as rc
+from rerun_core._messages import trusted_constructor
+from rerun_core._record import stamp_record
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 
@@ -147,6 +151,57 @@ class TestRecord:
         record = rc.make_record("a", rc.make_image_msg(_rgb()), timepoint={"t": ("time", 1)})
         with pytest.raises(TypeError):
             record.timepoint["u"] = rc.TimeValue("time", 2)  # type: ignore[index]
+
+
+class TestTrustedConstruction:
+    """The builders' fast path: fields already checked, no converters or validators."""
+
+    def test_builds_an_equal_message(self) -> None:
+        msg = rc.make_image_msg(_rgb(), draw_order=2)
+        build = trusted_constructor(rc.ImageMsg)
+        copy = build(**{f.name: getattr(msg, f.name) for f in attrs.fields(rc.ImageMsg)})
+        assert type(copy) is rc.ImageMsg
+        assert copy == msg
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            copy.height = 3  # type: ignore[misc]
+
+    @pytest.mark.parametrize("change", ["missing", "extra"])
+    def test_every_field_is_required(self, change: str) -> None:
+        fields = {"kind": "sequence", "value": 1}
+        if change == "missing":
+            del fields["value"]
+        else:
+            fields["other"] = 2
+        with pytest.raises(TypeError, match="needs exactly the fields"):
+            trusted_constructor(rc.TimeValue)(**fields)
+
+    def test_stamp_record_equals_make_record(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+        timepoint = MappingProxyType({"frame": rc.TimeValue("sequence", 3)})
+        stamped = stamp_record(
+            ("cam",), msg, timepoint, timeless=False, log_tick=4, log_time_ns=np.int64(5)
+        )
+        made = rc.make_record("cam", msg, timepoint=timepoint, log_tick=4, log_time_ns=5)
+        assert stamped == made
+        assert attrs.evolve(stamped) == stamped
+        assert type(stamped.log_time_ns) is int
+
+    @pytest.mark.parametrize(
+        ("kwargs", "fragment"),
+        [
+            ({"log_time_ns": 2**63}, "time value must be in"),
+            ({"log_time_ns": 1.5}, "time value must be an integer"),
+            ({"log_tick": -1}, "log_tick must be in"),
+            ({"timeless": True}, "a timeless record carries no timeline"),
+        ],
+    )
+    def test_stamp_record_checks_the_numbers(
+        self, kwargs: dict[str, object], fragment: str
+    ) -> None:
+        args = {"timeless": False, "log_tick": 0, "log_time_ns": 0, **kwargs}
+        timepoint = MappingProxyType({"frame": rc.TimeValue("sequence", 3)})
+        with pytest.raises(InvalidArgumentError, match=fragment):
+            stamp_record(("cam",), rc.make_image_msg(_rgb()), timepoint, **args)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
