@@ -1,11 +1,13 @@
 """``BackgroundSink``: a bounded queue and one writer thread in front of another sink.
 
 Rules:
+- the writer hands queued records to the inner sink in batches (its ``write_many`` when
+  it has one, e.g. ``FileSink``: one system call per batch);
 - the queue holds at most ``max_bytes`` of records (sizes from ``record_nbytes``),
-  counting the record being written; a single record bigger than ``max_bytes`` is
+  counting the records being written; a single record bigger than ``max_bytes`` is
   accepted when nothing is pending, so memory stays below ``max_bytes`` + one record;
 - when full, ``policy`` decides: ``"block"`` waits for room, ``"drop_newest"`` drops the
-  incoming record, ``"drop_oldest"`` drops queued records (never the one being written);
+  incoming record, ``"drop_oldest"`` drops queued records (never those being written);
   drops are counted (``dropped_records``, ``dropped_bytes``) and warned about once;
 - ``flush()`` returns after every accepted record reached the inner sink and the inner
   sink was flushed; ``close()`` flushes, stops the thread and closes the inner sink
@@ -32,6 +34,7 @@ __all__ = ["BackgroundSink", "Policy", "sink_drops"]
 Policy = Literal["block", "drop_newest", "drop_oldest"]
 _POLICIES: tuple[Policy, ...] = ("block", "drop_newest", "drop_oldest")
 _DEFAULT_MAX_BYTES = 256 * 2**20
+_BATCH_RECORDS = 256  # records handed to the inner sink at once (``write_many`` if it has one)
 _OPEN: weakref.WeakSet[BackgroundSink] = weakref.WeakSet()
 
 
@@ -88,7 +91,8 @@ class BackgroundSink(Sink):
                 self._accepted += 1
                 self._pending_bytes += size
                 self.peak_queued_bytes = max(self.peak_queued_bytes, self._pending_bytes)
-                self._cond.notify_all()
+                if len(self._queue) == 1:  # the writer may be waiting for work
+                    self._cond.notify_all()
             warn = self.dropped_records > 0 and not self._warned
             self._warned = self._warned or warn
         if warn:
@@ -164,6 +168,7 @@ class BackgroundSink(Sink):
             raise error
 
     def _run(self) -> None:
+        write_many = getattr(self.sink, "write_many", None)
         while True:
             with self._cond:
                 while not self._has_work():
@@ -171,22 +176,29 @@ class BackgroundSink(Sink):
                 flush_ticket = self._flush_ticket if self._flush_due() else 0
                 if not flush_ticket and not self._queue:
                     return
-                item = None if flush_ticket else self._queue.popleft()
+                batch = [] if flush_ticket else self._take_batch()
             try:
-                if item is None:
+                if flush_ticket:
                     self.sink.flush()
+                elif write_many is not None:
+                    write_many([record for record, _ in batch])
                 else:
-                    self.sink.write(item[0])
+                    for record, _ in batch:
+                        self.sink.write(record)
             except Exception as err:  # re-raised by the next flush() or close()
                 with self._cond:
                     self._error = self._error or err
             with self._cond:
-                if item is None:
+                if flush_ticket:
                     self._flushed_ticket = flush_ticket
                 else:
-                    self._pending_bytes -= item[1]
-                    self._finished += 1
+                    self._pending_bytes -= sum(size for _, size in batch)
+                    self._finished += len(batch)
                 self._cond.notify_all()
+
+    def _take_batch(self) -> list[tuple[Record, int]]:
+        """Pop up to ``_BATCH_RECORDS`` queued records, oldest first."""
+        return [self._queue.popleft() for _ in range(min(len(self._queue), _BATCH_RECORDS))]
 
     def _flush_due(self) -> bool:
         return self._flush_ticket > self._flushed_ticket and self._finished >= self._flush_target

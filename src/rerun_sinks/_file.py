@@ -4,7 +4,8 @@ Rules:
 - opening a path creates or truncates it (like legacy ``save``); then every record is
   appended as it comes, as exactly its ``encode_record`` bytes;
 - pixel payloads go to the file with ``os.writev`` straight from the message's memory
-  (no extra copy); partial writes are resumed;
+  (no extra copy); partial writes are resumed; ``write_many`` (used by
+  ``BackgroundSink``) writes a batch of records with one system call;
 - a given stream gets ``stream.write`` per part and is never closed by the sink;
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
@@ -27,6 +28,7 @@ __all__ = ["FileSink"]
 
 Part = bytes | memoryview
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+_IOV_MAX = 1024  # buffers per os.writev call: IOV_MAX on Linux and macOS
 
 
 class FileSink(Sink):
@@ -46,7 +48,11 @@ class FileSink(Sink):
 
     def write(self, record: Record) -> None:
         """Append the encoded ``record``."""
-        parts = encode_record_parts(record)
+        self.write_many((record,))
+
+    def write_many(self, records: Sequence[Record]) -> None:
+        """Append the encoded ``records`` in order, with as few system calls as possible."""
+        parts = [part for record in records for part in encode_record_parts(record)]
         with self._lock:
             self._check_open()
             if isinstance(self._target, int):
@@ -100,7 +106,7 @@ def _views(parts: Sequence[Part]) -> list[memoryview]:
 def _writev_all(fd: int, parts: Sequence[Part]) -> None:
     views = _views(parts)
     while views:
-        written = os.writev(fd, views)
+        written = os.writev(fd, views[:_IOV_MAX])
         while written:
             head = views[0]
             if written < head.nbytes:

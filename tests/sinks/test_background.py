@@ -57,6 +57,20 @@ def write_records(sink: rr.Sink, count: int) -> None:
         sink.write(record(tick))
 
 
+class BatchSink(GatedSink):
+    """A gated sink that also takes batches, remembering their sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def write_many(self, records: list[rc.Record]) -> None:
+        self.gate.wait()
+        self.batches.append(len(records))
+        for item in records:
+            rr.MemorySink.write(self, item)
+
+
 def test_record_size_counts_pixels():
     assert IMAGE.pixels.nbytes <= RECORD_SIZE
 
@@ -107,6 +121,29 @@ def test_a_record_bigger_than_max_bytes_is_accepted_alone(policy):
             assert len(inner.records) == 5
         assert sink.peak_queued_bytes <= 10 + RECORD_SIZE
         assert len(inner.records) + sink.dropped_records == 5
+
+
+def test_queued_records_reach_a_batching_sink_in_batches_and_in_order():
+    inner = BatchSink()
+    sink = rr.BackgroundSink(inner)
+    write_records(sink, 1)  # the writer takes it and waits at the gate
+    write_records(sink, 300)
+    inner.gate.set()
+    sink.close()
+    assert [r.log_tick for r in inner.records] == [0, *range(300)]
+    assert sum(inner.batches) == 301
+    assert max(inner.batches) == 256  # the queue is handed over up to 256 records at a time
+    assert len(inner.batches) < 10
+
+
+def test_a_sink_without_write_many_gets_every_record_in_order():
+    inner = GatedSink()
+    sink = rr.BackgroundSink(inner)
+    write_records(sink, 50)
+    inner.gate.set()
+    sink.flush()
+    assert [r.log_tick for r in inner.records] == list(range(50))
+    sink.close()
 
 
 def test_flush_waits_for_every_record_and_flushes_the_inner_sink():

@@ -67,6 +67,25 @@ class TestFileSink:
             sink.flush()
         assert path.read_bytes() == memory.getvalue()
 
+    def test_write_many_makes_one_system_call_per_1024_buffers(self, tmp_path, monkeypatch):
+        real_writev = os.writev
+        calls: list[int] = []
+
+        def counting_writev(fd, buffers):
+            calls.append(len(buffers))
+            return real_writev(fd, buffers)
+
+        monkeypatch.setattr(os, "writev", counting_writev)
+        records = some_records(400)  # about 3 buffers per record: more than one call's worth
+        path = tmp_path / "a.rrc"
+        with rr.FileSink(path) as sink:
+            sink.write_many(records[:2])
+            sink.write_many(records[2:])
+            sink.write_many([])
+        assert path.read_bytes() == b"".join(rc.encode_record(r) for r in records)
+        assert len(calls) == 3  # 2 records; then 398 records: 1024 buffers + the rest
+        assert max(calls) == 1024
+
     def test_creates_and_truncates(self, tmp_path):
         path = tmp_path / "a.rrc"
         path.write_bytes(b"x" * 1000)
