@@ -14,12 +14,12 @@ import math
 import mmap
 import re
 import struct
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import numpy as np
+from zlib_ng.zlib_ng import crc32  # zlib's CRC-32, about 10x faster than the stdlib's
 
 from rerun_core._record import Record
 from rerun_core._wire import CONVERTER, ArraySpec, RecordMeta, from_meta, to_meta
@@ -72,20 +72,20 @@ def encode_record_parts(record: Record) -> tuple[bytes | memoryview, ...]:
     record_meta = to_meta(record, place)
     meta = CONVERTER.dumps(record_meta, canonical=record_meta.msg.has_floats)
     header = _HEADER.pack(MAGIC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, len(meta), payload_len, 0)
-    header = header[:-4] + _CRC.pack(zlib.crc32(header[:-4]))
+    header = header[:-4] + _CRC.pack(crc32(header[:-4]))
     head = header + meta + bytes(_pad(len(header) + len(meta)))
     parts: list[bytes | memoryview] = [head]
-    crc = zlib.crc32(head)
+    crc = crc32(head)
     for array in arrays:
         view = array.data.cast("B")
         parts.append(view)
-        crc = zlib.crc32(view, crc)
+        crc = crc32(view, crc)
         if _pad(array.nbytes):
             gap = bytes(_pad(array.nbytes))
             parts.append(gap)
-            crc = zlib.crc32(gap, crc)
+            crc = crc32(gap, crc)
     tail = bytes(_pad(payload_len + _CRC.size))
-    crc = zlib.crc32(tail, crc)
+    crc = crc32(tail, crc)
     parts.append(tail + _CRC.pack(crc))
     return tuple(parts)
 
@@ -117,7 +117,7 @@ def _frame(view: memoryview, offset: int) -> RecordSpan:
     if magic != MAGIC:
         msg = f"bad record magic {bytes(magic)!r} (expected {MAGIC!r}); not a rerun-core record"
         raise DecodeError(msg, offset=offset)
-    if zlib.crc32(view[offset : offset + _HEADER.size - 4]) != header_crc:
+    if crc32(view[offset : offset + _HEADER.size - 4]) != header_crc:
         msg = "record header CRC mismatch: the header is damaged"
         raise DecodeError(msg, offset=offset)
     if major != FORMAT_MAJOR:
@@ -133,7 +133,7 @@ def _frame(view: memoryview, offset: int) -> RecordSpan:
         raise DecodeError(msg, offset=offset)
     end = offset + length - _CRC.size
     (record_crc,) = _CRC.unpack_from(view, end)
-    if zlib.crc32(view[offset:end]) != record_crc:
+    if crc32(view[offset:end]) != record_crc:
         msg = "record CRC mismatch: the record is damaged"
         raise DecodeError(msg, offset=offset)
     return RecordSpan(offset, length, kind)

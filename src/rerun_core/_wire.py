@@ -4,7 +4,9 @@ Rules: every field has one fixed type; optional fields are omitted when they hol
 default; arrays are described by ``ArraySpec`` (dtype string, shape, offset into the
 payload) and their bytes live in the payload, never in the CBOR. Fields are declared in
 canonical CBOR key order (shorter first, then bytewise), so the unstructured dicts are
-already canonically ordered and only floats need cbor2's (slower) canonical mode.
+already canonically ordered and only floats need cbor2's (slower) canonical mode. The
+schema classes are plain (not frozen) attrs classes: they live for one encode or decode,
+and frozen ones take twice as long to build.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ _NEVER_A_KIND = ""
 _NEVER_A_PATH = ("",)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ArraySpec:
     """Where one array's bytes are in the payload: little-endian dtype, shape, offset."""
 
@@ -47,7 +49,7 @@ class ArraySpec:
     offset: int
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class TimeEntry:
     """One timeline of the timepoint."""
 
@@ -56,7 +58,7 @@ class TimeEntry:
     timeline: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class InfoMeta:
     """An annotation id with optional label and RGBA colour."""
 
@@ -65,7 +67,7 @@ class InfoMeta:
     label: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class ClassMeta:
     """A class description: info, keypoints, keypoint connections."""
 
@@ -74,7 +76,7 @@ class ClassMeta:
     connections: tuple[tuple[int, int], ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class MsgMeta:
     """A message of any kind; fields not used by ``kind`` are omitted."""
 
@@ -98,7 +100,7 @@ class MsgMeta:
         return self.meter is not None or self.draw_order is not None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class RecordMeta:
     """Everything about a record except array bytes."""
 
