@@ -1,7 +1,7 @@
 """Decode a PNG to a fresh HxWxC numpy array, checking its framing first.
 
 Rules: the chunks are walked here for framing only (signature, lengths, every chunk's CRC with
-``zlib.crc32``, IHDR first, IEND required, ``width * height <= max_pixels`` checked right after
+zlib's CRC-32, IHDR first, IEND required, ``width * height <= max_pixels`` checked right after
 IHDR); pixels are always decoded by maintained libraries, never by hand. Output: gray 1/2/4/8-bit
 -> uint8 L (low depths scaled to 0..255), gray 16 -> uint16 L, RGB -> RGB, palette -> uint8 RGB
 (RGBA with tRNS), gray+alpha -> RGBA (gray replicated), RGBA -> RGBA, 16-bit kept as uint16.
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import warnings
-import zlib
 from dataclasses import dataclass
 
 import imagecodecs
@@ -28,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import png
 from PIL import Image
+from zlib_ng.zlib_ng import crc32
 
 from rerun_core.errors import DecodeError, InvalidArgumentError
 
@@ -113,7 +113,7 @@ def _walk_chunks(data: bytes, max_pixels: int) -> _Framing:
             msg = f"PNG chunk {ctype!r} declares {length} data bytes but only {n - pos - 12} remain"
             raise DecodeError(msg, offset=pos)
         crc = int.from_bytes(data[end - 4 : end], "big")
-        if zlib.crc32(view[pos + 4 : end - 4]) != crc:
+        if crc32(view[pos + 4 : end - 4]) != crc:
             msg = f"PNG chunk {ctype!r} fails its CRC check: the file is corrupt"
             raise DecodeError(msg, offset=pos)
         if ihdr is None:
