@@ -22,7 +22,7 @@ from rerun_core import (
     ImageMsg,
     Record,
     SegmentationMsg,
-    encode_record,
+    encode_record_parts,
 )
 from rerun_sinks.errors import SinkClosedError
 
@@ -108,7 +108,7 @@ class MemorySink(Sink):
 
     def getvalue(self) -> bytes:
         """Return the records as one stream: the concatenation of ``encode_record``."""
-        return b"".join(encode_record(record) for record in self.records)
+        return b"".join([part for record in self.records for part in encode_record_parts(record)])
 
     def reset_data(self) -> None:
         """Forget the records written so far (legacy ``MemoryRecording.reset_data``)."""
