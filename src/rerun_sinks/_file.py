@@ -3,9 +3,10 @@
 Rules:
 - opening a path creates or truncates it (like legacy ``save``); then every record is
   appended as it comes, as exactly its ``encode_record`` bytes;
-- pixel payloads go to the file with ``os.writev`` straight from the message's memory
-  (no extra copy); partial writes are resumed; ``write_many`` (used by
-  ``BackgroundSink``) writes a batch of records with one system call;
+- pixel payloads go to the file with ``os.writev`` (``os.write`` where there is none, as
+  on Windows) straight from the message's memory (no extra copy); partial writes are
+  resumed; ``write_many`` (used by ``BackgroundSink``) writes a batch of records with one
+  system call;
 - a given stream gets ``stream.write`` per part and is never closed by the sink;
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
@@ -105,8 +106,9 @@ def _views(parts: Sequence[Part]) -> list[memoryview]:
 
 def _writev_all(fd: int, parts: Sequence[Part]) -> None:
     views = _views(parts)
+    writev = getattr(os, "writev", None)  # POSIX only: elsewhere one os.write per buffer
     while views:
-        written = os.writev(fd, views[:_IOV_MAX])
+        written = writev(fd, views[:_IOV_MAX]) if writev else os.write(fd, views[0])
         while written:
             head = views[0]
             if written < head.nbytes:

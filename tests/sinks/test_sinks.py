@@ -143,6 +143,23 @@ class TestFileSink:
                 sink.write(record)
         assert path.read_bytes() == b"".join(rc.encode_record(r) for r in records)
 
+    def test_works_without_os_writev(self, tmp_path, monkeypatch):
+        real_write = os.write
+        sizes: list[int] = []
+
+        def short_write(fd, data):
+            sizes.append(len(data))
+            return real_write(fd, memoryview(data)[: max(1, len(data) // 2)])
+
+        monkeypatch.delattr(os, "writev")  # as on Windows
+        monkeypatch.setattr(os, "write", short_write)
+        records = some_records(3)
+        path = tmp_path / "a.rrc"
+        with rr.FileSink(path) as sink:
+            sink.write_many(records)
+        assert path.read_bytes() == b"".join(rc.encode_record(r) for r in records)
+        assert len(sizes) > 3 * len(records)  # one buffer at a time, short writes resumed
+
     @pytest.mark.parametrize("target", [io.StringIO(), 42, None])
     def test_text_streams_and_other_objects_are_rejected(self, target):
         with pytest.raises(TypeError, match="binary stream"):
