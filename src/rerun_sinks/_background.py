@@ -168,7 +168,6 @@ class BackgroundSink(Sink):
             raise error
 
     def _run(self) -> None:
-        write_many = getattr(self.sink, "write_many", None)
         while True:
             with self._cond:
                 while not self._has_work():
@@ -180,21 +179,29 @@ class BackgroundSink(Sink):
             try:
                 if flush_ticket:
                     self.sink.flush()
-                elif write_many is not None:
-                    write_many([record for record, _ in batch])
                 else:
-                    for record, _ in batch:
-                        self.sink.write(record)
+                    self._write(batch)
             except Exception as err:  # re-raised by the next flush() or close()
                 with self._cond:
                     self._error = self._error or err
+            written_bytes, written = sum(size for _, size in batch), len(batch)
+            batch.clear()  # let the records go before their bytes leave the count
             with self._cond:
                 if flush_ticket:
                     self._flushed_ticket = flush_ticket
                 else:
-                    self._pending_bytes -= sum(size for _, size in batch)
-                    self._finished += len(batch)
+                    self._pending_bytes -= written_bytes
+                    self._finished += written
                 self._cond.notify_all()
+
+    def _write(self, batch: list[tuple[Record, int]]) -> None:
+        """Hand ``batch`` to the inner sink: ``write_many`` if it has one, else one by one."""
+        write_many = getattr(self.sink, "write_many", None)
+        if write_many is not None:
+            write_many([record for record, _ in batch])
+            return
+        for record, _ in batch:
+            self.sink.write(record)
 
     def _take_batch(self) -> list[tuple[Record, int]]:
         """Pop up to ``_BATCH_RECORDS`` queued records, oldest first."""

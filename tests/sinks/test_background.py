@@ -6,7 +6,9 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -134,6 +136,43 @@ def test_queued_records_reach_a_batching_sink_in_batches_and_in_order():
     assert sum(inner.batches) == 301
     assert max(inner.batches) == 256  # the queue is handed over up to 256 records at a time
     assert len(inner.batches) < 10
+
+
+class ForgetfulSink:
+    """Writes nothing anywhere and keeps no record (with or without ``write_many``)."""
+
+    def write(self, record: rc.Record) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class ForgetfulBatchSink(ForgetfulSink):
+    def write_many(self, records: list[rc.Record]) -> None:
+        pass
+
+
+@pytest.mark.parametrize("inner", [ForgetfulSink, ForgetfulBatchSink])
+def test_written_records_are_released_before_their_bytes_leave_the_count(inner):
+    # the bound max_bytes + one frame holds only if the writer thread keeps no reference
+    # to records whose bytes it no longer counts
+    sink = rr.BackgroundSink(inner())
+    refs = []
+    for tick in range(20):
+        item = record(tick)
+        refs.append(weakref.ref(item))
+        sink.write(item)
+        del item
+    deadline = time.monotonic() + 10
+    while sink.queued_bytes and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert sink.queued_bytes == 0
+    assert [ref() for ref in refs] == [None] * 20
+    sink.close()
 
 
 def test_a_sink_without_write_many_gets_every_record_in_order():
