@@ -334,17 +334,27 @@ def _per_call(report: Report) -> list[str]:
     if first is None:
         return []
     lines = [
-        "| library | sink | µs/call log loop median [min] | µs/frame e2e median [min] |",
-        "|---|---|--:|--:|",
+        "| library | sink | µs/call log loop median [min] | µs/frame e2e median [min] "
+        "| each run: µs/call (page faults/call) |",
+        "|---|---|--:|--:|---|",
     ]
     for m in first:
         if m.ok:
             lines.append(
                 f"| {bt.GROUP_TITLES[m.target.group]} | {m.target.name} "
                 f"| {m.us_loop():,.1f} [{m.us_loop(min):,.1f}] "
-                f"| {m.us_e2e():,.1f} [{m.us_e2e(min):,.1f}] |"
+                f"| {m.us_e2e():,.1f} [{m.us_e2e(min):,.1f}] | {_runs_with_faults(m)} |"
             )
     return lines
+
+
+def _runs_with_faults(m: Measured) -> str:
+    """Each run's loop µs/call and minor page faults/call (measured for rerun-core only)."""
+    if any(t.loop_faults is None for t in m.timings):
+        return "-"
+    return ", ".join(
+        f"{t.loop / m.n * 1e6:,.1f} ({(t.loop_faults or 0) / m.n:.1f})" for t in m.timings
+    )
 
 
 def _sizes_table(report: Report) -> list[str]:

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import io
 import os
+import resource
 import struct
 import time
 from collections.abc import Callable, Sequence
@@ -61,6 +62,7 @@ class Pool:
 class Timing:
     loop: float
     total: float
+    loop_faults: int | None = None  # minor page faults in the log loop (rerun-core only)
 
 
 @dataclass(frozen=True)
@@ -195,17 +197,24 @@ def _ours(make_sink: Callable[[Path], Any], *, drain: bool = False):
 
         sink = make_sink(workdir)
         rec = rr.new_recording("bench", strict=True, sink=sink)
+        faults = _minor_faults()
         t0 = time.perf_counter()
         _ours_loop(rec, case, pool.frames, n)
         t1 = time.perf_counter()
+        faults = _minor_faults() - faults
         rec.flush()  # FileSink: fsync; BackgroundSink: drain the queue, then fsync
         if drain:
             sink.getvalue()
         rec.disconnect()  # close
         t2 = time.perf_counter()
-        return Timing(t1 - t0, t2 - t0)
+        return Timing(t1 - t0, t2 - t0, faults)
 
     return run
+
+
+def _minor_faults() -> int:
+    """Page faults of this process so far that the kernel served without I/O."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def _memory_sink(_: Path) -> Any:
