@@ -54,7 +54,7 @@ def freeze(arr: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray
 
     ``dtype`` converts the values first; callers check that they fit.
     """
-    source = arr if isinstance(arr, np.ndarray) else np.asarray(arr)
+    source = arr if type(arr) is np.ndarray else np.asarray(arr)  # subclasses: a plain view
     target = _little_endian(source.dtype if dtype is None else np.dtype(dtype))
     if source.dtype != target:
         source = source.astype(target)

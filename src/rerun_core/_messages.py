@@ -78,12 +78,15 @@ def trusted_constructor(cls: type[_T]) -> Callable[..., _T]:
     slots = tuple((cls.__dict__[name].__set__, name) for name in names)  # slot descriptors
 
     def build(**fields: Any) -> _T:
-        if len(fields) != len(slots):
-            msg = f"{cls.__name__} needs exactly the fields {names}; got {tuple(fields)}."
-            raise TypeError(msg)
         instance = object.__new__(cls)
-        for set_slot, name in slots:
-            set_slot(instance, fields[name])
+        try:
+            if len(fields) != len(slots):
+                raise KeyError
+            for set_slot, name in slots:
+                set_slot(instance, fields[name])
+        except KeyError:
+            msg = f"{cls.__name__} needs exactly the fields {names}; got {tuple(fields)}."
+            raise TypeError(msg) from None
         return instance
 
     build.__doc__ = f"Build a {cls.__name__} from checked fields (no converters, no validators)."

@@ -12,7 +12,7 @@ Rules:
 - ``flush()`` returns after every accepted record reached the inner sink and the inner
   sink was flushed; ``close()`` flushes, stops the thread and closes the inner sink
   (idempotent); an error raised by the inner sink is re-raised by the next ``flush()``
-  or ``close()``;
+  or ``close()`` (a failed ``write`` loses its record, a failed ``write_many`` its batch);
 - open background sinks are flushed at interpreter exit.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import traceback
 import weakref
 from collections import deque
 from typing import Literal
@@ -74,7 +75,7 @@ class BackgroundSink(Sink):
 
     @property
     def queued_bytes(self) -> int:
-        """Bytes of records accepted but not yet written (including the one being written)."""
+        """Bytes of records accepted but not yet written (including those being written)."""
         with self._cond:
             return self._pending_bytes
 
@@ -182,8 +183,7 @@ class BackgroundSink(Sink):
                 else:
                     self._write(batch)
             except Exception as err:  # re-raised by the next flush() or close()
-                with self._cond:
-                    self._error = self._error or err
+                self._keep_error(err)
             written_bytes, written = sum(size for _, size in batch), len(batch)
             batch.clear()  # let the records go before their bytes leave the count
             with self._cond:
@@ -201,7 +201,16 @@ class BackgroundSink(Sink):
             write_many([record for record, _ in batch])
             return
         for record, _ in batch:
-            self.sink.write(record)
+            try:
+                self.sink.write(record)
+            except Exception as err:  # the other records of the batch are still written
+                self._keep_error(err)
+
+    def _keep_error(self, err: Exception) -> None:
+        """Remember the first error for the next ``flush()``/``close()``, without its locals."""
+        traceback.clear_frames(err.__traceback__)  # they may hold written records
+        with self._cond:
+            self._error = self._error or err
 
     def _take_batch(self) -> list[tuple[Record, int]]:
         """Pop up to ``_BATCH_RECORDS`` queued records, oldest first."""

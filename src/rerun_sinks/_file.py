@@ -109,6 +109,9 @@ def _writev_all(fd: int, parts: Sequence[Part]) -> None:
     writev = getattr(os, "writev", None)  # POSIX only: elsewhere one os.write per buffer
     while views:
         written = writev(fd, views[:_IOV_MAX]) if writev else os.write(fd, views[0])
+        if not written:
+            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes (fd {fd})"
+            raise OSError(msg)
         while written:
             head = views[0]
             if written < head.nbytes:

@@ -251,6 +251,50 @@ def test_inner_errors_are_raised_by_the_next_flush_and_close():
         sink.write(record(2))
 
 
+class PickySink(GatedSink):
+    """Fails to write the record with tick 3 only."""
+
+    def write(self, record: rc.Record) -> None:
+        if record.log_tick == 3:
+            msg = "cannot write tick 3"
+            raise OSError(msg)
+        super().write(record)
+
+
+def test_a_failed_write_loses_only_its_record():
+    inner = PickySink()
+    sink = rr.BackgroundSink(inner)
+    write_records(sink, 1)  # the writer takes it and waits at the gate
+    write_records(sink, 10)  # so ticks 0..9 arrive as one batch
+    inner.gate.set()
+    with pytest.raises(OSError, match="tick 3"):
+        sink.flush()
+    assert [r.log_tick for r in inner.records] == [0, 0, 1, 2, 4, 5, 6, 7, 8, 9]
+    sink.close()
+
+
+class FailingBatchSink(ForgetfulSink):
+    def write_many(self, records: list[rc.Record]) -> None:
+        msg = "disk full"
+        raise OSError(msg)
+
+
+def test_a_stored_error_keeps_no_record_alive():
+    sink = rr.BackgroundSink(FailingBatchSink())
+    refs = []
+    for tick in range(20):
+        item = record(tick)
+        refs.append(weakref.ref(item))
+        sink.write(item)
+        del item
+    deadline = time.monotonic() + 10
+    while sink.queued_bytes and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert [ref() for ref in refs] == [None] * 20
+    with pytest.raises(OSError, match="disk full"):
+        sink.close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -143,6 +143,11 @@ class TestFileSink:
                 sink.write(record)
         assert path.read_bytes() == b"".join(rc.encode_record(r) for r in records)
 
+    def test_a_file_that_takes_no_bytes_raises(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(os, "writev", lambda fd, buffers: 0)
+        with rr.FileSink(tmp_path / "a.rrc") as sink, pytest.raises(OSError, match="took none"):
+            sink.write(some_records(1)[0])
+
     def test_works_without_os_writev(self, tmp_path, monkeypatch):
         real_write = os.write
         sizes: list[int] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 import numpy as np
@@ -165,15 +167,36 @@ class TestTrustedConstruction:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             copy.height = 3  # type: ignore[misc]
 
-    @pytest.mark.parametrize("change", ["missing", "extra"])
+    @pytest.mark.parametrize("change", ["missing", "extra", "misspelt"])
     def test_every_field_is_required(self, change: str) -> None:
-        fields = {"kind": "sequence", "value": 1}
+        fields: dict[str, object] = {"kind": "sequence", "value": 1}
         if change == "missing":
             del fields["value"]
-        else:
+        elif change == "extra":
             fields["other"] = 2
+        else:
+            fields["valu"] = fields.pop("value")
         with pytest.raises(TypeError, match="needs exactly the fields"):
             trusted_constructor(rc.TimeValue)(**fields)
+
+    @pytest.mark.parametrize(
+        ("builder", "array"),
+        [
+            (rc.make_image_msg, np.arange(60, dtype=np.uint8).reshape(4, 5, 3)),
+            (rc.make_depth_msg, np.arange(20, dtype=np.uint16).reshape(4, 5)),
+            (rc.make_segmentation_msg, np.arange(20, dtype=np.uint8).reshape(4, 5)),
+        ],
+    )
+    def test_array_subclasses_are_stored_as_plain_arrays(
+        self, tmp_path: Path, builder: Any, array: np.ndarray
+    ) -> None:
+        np.save(tmp_path / "a.npy", array)
+        mapped = np.load(tmp_path / "a.npy", mmap_mode="r")  # an np.memmap
+        msg = builder(mapped)
+        assert type(msg.pixels) is np.ndarray
+        assert attrs.evolve(msg) == msg == builder(array)
+        record = rc.make_record("cam", msg)
+        assert rc.decode_record(rc.encode_record(record)) == record
 
     def test_stamp_record_equals_make_record(self) -> None:
         msg = rc.make_image_msg(_rgb())
