@@ -161,8 +161,14 @@ def test_written_records_are_released_before_their_bytes_leave_the_count(inner):
     # the bound max_bytes + one frame holds only if the writer thread keeps no reference
     # to records whose bytes it no longer counts
     sink = rr.BackgroundSink(inner())
+    assert write_and_wait_until_written(sink, 20) == [None] * 20
+    sink.close()
+
+
+def write_and_wait_until_written(sink: rr.BackgroundSink, count: int) -> list[object]:
+    """Write ``count`` records, wait until none is counted, return what is left of each."""
     refs = []
-    for tick in range(20):
+    for tick in range(count):
         item = record(tick)
         refs.append(weakref.ref(item))
         sink.write(item)
@@ -171,8 +177,7 @@ def test_written_records_are_released_before_their_bytes_leave_the_count(inner):
     while sink.queued_bytes and time.monotonic() < deadline:
         time.sleep(0.001)
     assert sink.queued_bytes == 0
-    assert [ref() for ref in refs] == [None] * 20
-    sink.close()
+    return [ref() for ref in refs]
 
 
 def test_a_sink_without_write_many_gets_every_record_in_order():
@@ -281,16 +286,7 @@ class FailingBatchSink(ForgetfulSink):
 
 def test_a_stored_error_keeps_no_record_alive():
     sink = rr.BackgroundSink(FailingBatchSink())
-    refs = []
-    for tick in range(20):
-        item = record(tick)
-        refs.append(weakref.ref(item))
-        sink.write(item)
-        del item
-    deadline = time.monotonic() + 10
-    while sink.queued_bytes and time.monotonic() < deadline:
-        time.sleep(0.001)
-    assert [ref() for ref in refs] == [None] * 20
+    assert write_and_wait_until_written(sink, 20) == [None] * 20
     with pytest.raises(OSError, match="disk full"):
         sink.close()
 
