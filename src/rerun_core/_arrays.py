@@ -22,6 +22,8 @@ from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["arrays_equal", "describe", "freeze", "to_numpy"]
 
+_LITTLE_ORDERS = ("|", "<", "=") if sys.byteorder == "little" else ("|", "<")
+
 
 def describe(arr: np.ndarray[Any, Any]) -> str:
     """Summarise an array by shape and dtype, never by values."""
@@ -64,8 +66,7 @@ def freeze(arr: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> np.ndarray
 
 
 def _little_endian(dtype: np.dtype[Any]) -> np.dtype[Any]:
-    order = dtype.byteorder
-    if order in "<|" or (order == "=" and sys.byteorder == "little"):
+    if dtype.byteorder in _LITTLE_ORDERS:
         return dtype
     return dtype.newbyteorder("<")
 

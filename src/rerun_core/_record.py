@@ -26,7 +26,15 @@ from rerun_core._paths import parse_entity_path
 from rerun_core._scalars import check_int
 from rerun_core.errors import InvalidArgumentError
 
-__all__ = ["NO_TIMELINES", "Record", "TimeKind", "TimeValue", "make_record", "stamp_record"]
+__all__ = [
+    "NO_TIMELINES",
+    "Record",
+    "TimeKind",
+    "TimeValue",
+    "make_record",
+    "new_time_value",
+    "stamp_record",
+]
 
 TimeKind = Literal["sequence", "time"]
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -131,6 +139,8 @@ def make_record(
 
 
 _new_record = trusted_constructor(Record)
+new_time_value = trusted_constructor(TimeValue)
+"""Build a ``TimeValue`` from a kind of ``"sequence"``/``"time"`` and a checked int64."""
 
 
 def stamp_record(
@@ -148,6 +158,8 @@ def stamp_record(
     ``Message`` constructor, ``timepoint`` must be a read-only mapping of ``TimeValue``
     (empty when ``timeless``); the tick and the clock reading are checked here.
     """
+    if type(log_tick) is not int or not 0 <= log_tick <= _INT64_MAX:
+        log_tick = _tick(log_tick)
     if type(log_time_ns) is not int or not _INT64_MIN <= log_time_ns <= _INT64_MAX:
         log_time_ns = _int64(log_time_ns)
     if timeless and timepoint:
@@ -158,6 +170,6 @@ def stamp_record(
         msg=msg,
         timepoint=timepoint,
         timeless=timeless,
-        log_tick=_tick(log_tick),
+        log_tick=log_tick,
         log_time_ns=log_time_ns,
     )

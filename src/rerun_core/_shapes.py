@@ -44,6 +44,9 @@ def check_dtype(
 def to_hwc(arr: np.ndarray[Any, Any], *, max_pixels: int) -> np.ndarray[Any, Any]:
     """Return an HxWxC view of an image array (C in 1, 3, 4), or raise."""
     given = arr.shape
+    if len(given) == 3 and given[2] in (1, 3, 4):  # the common case: already HxWxC
+        _check_size(arr, given, max_pixels=max_pixels)
+        return arr
     arr = _drop_batch_axes(arr)
     if arr.ndim == 2:
         arr = arr[:, :, np.newaxis]

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from rerun_core import TimeValue
-from rerun_core._record import NO_TIMELINES, TimeKind
+from rerun_core._record import NO_TIMELINES, TimeKind, new_time_value
 
 __all__ = ["ThreadTime", "check_timeline", "nanos_from_seconds", "to_int64"]
 
@@ -38,7 +38,7 @@ class ThreadTime(threading.local):
         """Set ``timeline`` to ``value`` of ``kind``; ``None`` removes it if of that kind."""
         timelines = self._timelines
         if value is not None:
-            timelines[timeline] = TimeValue(kind, value)
+            timelines[timeline] = new_time_value(kind=kind, value=value)  # value is checked
         elif timeline in timelines and timelines[timeline].kind == kind:
             del timelines[timeline]
         else:
