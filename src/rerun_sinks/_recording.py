@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
@@ -172,15 +171,18 @@ class RecordingStream:
         color_model: ColorModel | str | None = None,
     ) -> None:
         """Log a gray or colour image (optionally compressed to JPEG)."""
-        build = partial(
-            make_image_msg,
-            image,
-            color_model=color_model,
-            draw_order=draw_order,
-            ext=ext,
-            jpeg_quality=jpeg_quality,
+        self._log(
+            "log_image",
+            entity_path,
+            lambda: make_image_msg(
+                image,
+                color_model=color_model,
+                draw_order=draw_order,
+                ext=ext,
+                jpeg_quality=jpeg_quality,
+            ),
+            timeless,
         )
-        self._log("log_image", entity_path, build, timeless)
 
     def log_image_file(
         self,
@@ -193,8 +195,12 @@ class RecordingStream:
     ) -> None:
         """Log JPEG or PNG bytes, given directly or read from ``img_path``."""
         check_image_source(img_bytes, img_path)
-        build = partial(_encoded_image_msg, img_bytes, img_path, img_format)
-        self._log("log_image_file", entity_path, build, timeless)
+        self._log(
+            "log_image_file",
+            entity_path,
+            lambda: _encoded_image_msg(img_bytes, img_path, img_format),
+            timeless,
+        )
 
     def log_depth_image(
         self,
@@ -207,8 +213,12 @@ class RecordingStream:
         timeless: bool = False,
     ) -> None:
         """Log a depth image; ``meter`` is how many units make one metre."""
-        build = partial(make_depth_msg, image, meter=meter, draw_order=draw_order, ext=ext)
-        self._log("log_depth_image", entity_path, build, timeless)
+        self._log(
+            "log_depth_image",
+            entity_path,
+            lambda: make_depth_msg(image, meter=meter, draw_order=draw_order, ext=ext),
+            timeless,
+        )
 
     def log_segmentation_image(
         self,
@@ -220,15 +230,23 @@ class RecordingStream:
         timeless: bool = False,
     ) -> None:
         """Log an image of class ids."""
-        build = partial(make_segmentation_msg, image, draw_order=draw_order, ext=ext)
-        self._log("log_segmentation_image", entity_path, build, timeless)
+        self._log(
+            "log_segmentation_image",
+            entity_path,
+            lambda: make_segmentation_msg(image, draw_order=draw_order, ext=ext),
+            timeless,
+        )
 
     def log_annotation_context(
         self, entity_path: str, class_descriptions: Any, *, timeless: bool = True
     ) -> None:
         """Log class labels and colours (timeless by default, like legacy Rerun)."""
-        build = partial(make_annotation_context_msg, class_descriptions)
-        self._log("log_annotation_context", entity_path, build, timeless)
+        self._log(
+            "log_annotation_context",
+            entity_path,
+            lambda: make_annotation_context_msg(class_descriptions),
+            timeless,
+        )
 
     def log_extension_components(
         self,
@@ -239,12 +257,17 @@ class RecordingStream:
         timeless: bool = False,
     ) -> None:
         """Log user components on their own, optionally one value per identifier."""
-        build = partial(make_extension_msg, ext, identifiers=identifiers)
-        self._log("log_extension_components", entity_path, build, timeless)
+        self._log(
+            "log_extension_components",
+            entity_path,
+            lambda: make_extension_msg(ext, identifiers=identifiers),
+            timeless,
+        )
 
     def _log(
         self, func: str, entity_path: object, build: Callable[[], Message], timeless: object
     ) -> None:
+        """Build the message (``build``: a closure, cheaper than a partial), stamp, write."""
         if not isinstance(timeless, bool):
             msg = f"{func}(timeless=...) must be True or False; got {timeless!r}."
             raise TypeError(msg)
