@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
 import sys
+import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,6 +123,59 @@ def test_every_kind_reads_back_with_rerun_sdk(tmp_path, records):
             assert person["keypoint_annotations"][1]["color"] == 0x00FF0080
             assert person["keypoint_connections"] == [{"keypoint0": 0, "keypoint1": 1}]
             assert context[1]["class_description"]["info"]["label"] == "car"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """A headless ``rerun`` process that saves what it receives over gRPC to an .rrd."""
+    binary = shutil.which("rerun", path=str(Path(sys.executable).parent))
+    if binary is None:
+        pytest.skip("the rerun binary (installed by rerun-sdk) is not in this environment")
+    port, out = _free_port(), tmp_path / "live.rrd"
+    command = [binary, "--port", str(port), "--save", str(out)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"rerun did not listen on port {port}")
+                time.sleep(0.05)
+        yield f"rerun+http://127.0.0.1:{port}/proxy", out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def load_streamed(path) -> dict[str, dict]:
+    """``load`` a file that ``rerun --save`` wrote (it has no footer, so rerun warns)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="RRD file has no footer")
+        return load(path)
+
+
+def test_connect_streams_every_record_to_a_live_viewer_server(live_server, records):
+    url, out = live_server
+    with RerunSink(connect=url) as sink:
+        for record in records:
+            sink.write(record)
+    expected = {entity(r) for r in records}
+    deadline = time.monotonic() + 30
+    while not (out.exists() and expected <= set(load_streamed(out))):
+        assert time.monotonic() < deadline, "the server did not save every record"
+        time.sleep(0.1)
+    entities = load_streamed(out)
+    for record in records:
+        assert entities[entity(record)]["static"] == record.timeless
 
 
 def test_lifecycle(tmp_path, records):
