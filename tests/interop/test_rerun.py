@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -139,7 +142,9 @@ def live_server(tmp_path):
         pytest.skip("the rerun binary (installed by rerun-sdk) is not in this environment")
     port, out = _free_port(), tmp_path / "live.rrd"
     command = [binary, "--port", str(port), "--save", str(out)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(  # its own session: the script starts the real binary as a child
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -152,7 +157,8 @@ def live_server(tmp_path):
                 time.sleep(0.05)
         yield f"rerun+http://127.0.0.1:{port}/proxy", out
     finally:
-        server.terminate()
+        with contextlib.suppress(ProcessLookupError):  # the whole group already exited
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
