@@ -5,7 +5,8 @@ Rules:
   and torch-like objects with ``.numpy()``; it never copies a numpy array.
 - ``freeze`` makes one copy of the pixels into a ``bytes`` object (memory no one can
   write), in C order and little-endian; an array already backed by immutable memory is
-  kept as is. A dtype conversion (byte swap, narrowing) costs one more pass.
+  kept as is (ndarray subclasses such as ``np.memmap`` become plain arrays). A dtype
+  conversion (byte swap, narrowing) costs one more pass.
 - ``arrays_equal`` compares dtype, shape and values, with NaN equal to NaN.
 """
 
