@@ -200,7 +200,7 @@ def run_threads(report: Report) -> None:
 
 def _threaded(count: int) -> bt.Target:
     def run(case: bt.Case, pool: bt.Pool, n: int, workdir: Path) -> bt.Timing:
-        import rerun_sinks as rr  # noqa: PLC0415, TID251
+        import rerun_sinks as rr  # noqa: PLC0415
 
         rec = rr.new_recording("bench-threads", strict=True, sink=rr.FileSink(workdir / "t.rrc"))
         barrier = threading.Barrier(count + 1)

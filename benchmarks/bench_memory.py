@@ -61,7 +61,7 @@ def measure(
     *, method: str, frames: int, shape: tuple[int, ...], max_bytes: int, workdir: Path
 ) -> MemoryResult:
     """Log ``frames`` RGB frames of ``shape`` through the bounded writer; measure the peak."""
-    import rerun_sinks as rr  # noqa: PLC0415, TID251
+    import rerun_sinks as rr  # noqa: PLC0415
 
     rng = np.random.default_rng(1)
     pool = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(3)]

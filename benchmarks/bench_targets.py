@@ -193,7 +193,7 @@ def _ours_loop(rec: Any, case: Case, frames: Sequence[Frame], n: int) -> None:
 
 def _ours(make_sink: Callable[[Path], Any], *, drain: bool = False):
     def run(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
-        import rerun_sinks as rr  # noqa: PLC0415, TID251
+        import rerun_sinks as rr  # noqa: PLC0415
 
         sink = make_sink(workdir)
         rec = rr.new_recording("bench", strict=True, sink=sink)
@@ -218,25 +218,25 @@ def _minor_faults() -> int:
 
 
 def _memory_sink(_: Path) -> Any:
-    import rerun_sinks as rr  # noqa: PLC0415, TID251
+    import rerun_sinks as rr  # noqa: PLC0415
 
     return rr.MemorySink()
 
 
 def _file_sink(workdir: Path) -> Any:
-    import rerun_sinks as rr  # noqa: PLC0415, TID251
+    import rerun_sinks as rr  # noqa: PLC0415
 
     return rr.FileSink(workdir / "ours.rrc")
 
 
 def _background_file_sink(workdir: Path) -> Any:
-    import rerun_sinks as rr  # noqa: PLC0415, TID251
+    import rerun_sinks as rr  # noqa: PLC0415
 
     return rr.BackgroundSink(rr.FileSink(workdir / "ours-bg.rrc"))
 
 
 def _mcap_sink(workdir: Path) -> Any:
-    from rerun_sinks._mcap import McapSink  # noqa: PLC0415, TID251
+    from rerun_sinks._mcap import McapSink  # noqa: PLC0415
 
     return McapSink(workdir / "ours.mcap")
 

@@ -3,7 +3,8 @@
 Rules: a timeless record has no timeline; ``TimeValue.kind`` is ``"sequence"`` or
 ``"time"`` (nanoseconds); values, ``log_tick`` and ``log_time_ns`` fit in int64.
 ``Record(...)`` and ``make_record`` check everything; ``stamp_record`` and
-``new_time_value`` are the recording's fast paths for parts the core already checked.
+``new_time_value`` are the recording's fast paths for parts the core already checked,
+published (with their rules) in ``rerun_core.unchecked``.
 """
 
 from __future__ import annotations

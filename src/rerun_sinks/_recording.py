@@ -43,7 +43,7 @@ from rerun_core import (
     make_segmentation_msg,
     parse_entity_path,
 )
-from rerun_core._record import NO_TIMELINES, stamp_record
+from rerun_core.unchecked import NO_TIMELINES, stamp_record
 from rerun_sinks._background import sink_drops
 from rerun_sinks._convert import sink_for_path
 from rerun_sinks._sinks import MemorySink, Sink, check_sink, record_nbytes

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from rerun_core import TimeValue
-from rerun_core._record import NO_TIMELINES, TimeKind, new_time_value
+from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value
 
 __all__ = ["ThreadTime", "check_timeline", "nanos_from_seconds", "to_int64"]
 

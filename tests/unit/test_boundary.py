@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
 import rerun_core
+import rerun_core.unchecked
 import rerun_sinks
 
 
@@ -89,3 +92,40 @@ def test_core_all_is_sorted_and_complete() -> None:
     public -= {"annotations"}
     assert rerun_core.__all__ == sorted(rerun_core.__all__)
     assert set(rerun_core.__all__) == public
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_core_imports_private_core_modules() -> None:
+    """``rerun_sinks`` and the benchmarks use ``rerun_core``'s public modules only.
+
+    Ruff's banned-api (TID251) names each private module; this also catches new ones.
+    """
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        f"{path.relative_to(root)}: {name}"
+        for folder in ("src/rerun_sinks", "benchmarks")
+        for path in sorted((root / folder).rglob("*.py"))
+        for name in sorted(_imported_modules(path))
+        if name.startswith("rerun_core._")
+    ]
+    assert offenders == [], "use rerun_core's public API or rerun_core.unchecked"
+
+
+def test_unchecked_all_is_sorted_and_complete() -> None:
+    public = {
+        name
+        for name, value in vars(rerun_core.unchecked).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    public -= {"annotations"}
+    assert rerun_core.unchecked.__all__ == sorted(rerun_core.unchecked.__all__)
+    assert set(rerun_core.unchecked.__all__) == public

@@ -12,8 +12,8 @@ import pytest
 
 import rerun_core as rc
 from rerun_core._messages import trusted_constructor
-from rerun_core._record import stamp_record
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
+from rerun_core.unchecked import stamp_record
 
 
 def _rgb() -> np.ndarray:
