@@ -17,9 +17,11 @@ import rerun_core as rc
 from rerun_sinks._api import new_recording
 from rerun_sinks._convert import convert as convert_file
 from rerun_sinks._export import export as export_images
+from rerun_sinks._export import shorten
 from rerun_sinks._readers import read_records
 from rerun_sinks._readers import recover as recover_file
 from rerun_sinks._readers import verify as verify_file
+from rerun_sinks._salvage import intact_records
 from rerun_sinks._samples import CLASSES, synthetic_frame
 
 __all__ = ["main"]
@@ -67,13 +69,44 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
+@contextmanager
+def _past_damage(file: str) -> Iterator[Callable[[rc.RecordSpan], None]]:
+    """Report each skipped damaged region on stderr; after the block, exit 1 if any.
+
+    A file without a single intact record is not a recording: its error is raised at once.
+    """
+    damaged: list[rc.RecordSpan] = []
+    size = Path(file).stat().st_size
+
+    def report(span: rc.RecordSpan) -> None:
+        if span.offset == 0 and span.length == size and span.error is not None:
+            raise span.error
+        damaged.append(span)
+        end = span.offset + span.length
+        click.echo(f"skipped damaged bytes {span.offset}..{end}: {span.error}", err=True)
+
+    yield report
+    if damaged:
+        msg = (
+            f"{len(damaged)} damaged region(s) of {file} skipped; "
+            f"run 'rerun-core recover {file} OUT.rrc' to keep only intact records"
+        )
+        raise click.ClickException(msg)
+
+
 @main.command()
 @click.argument("file")
 @_one_line_errors
 def info(file: str) -> None:
     """Per-entity record counts, message kinds, dtypes, shapes and time range."""
+    path = _existing_file(file)
+    with _past_damage(file) as on_damage:
+        _info(path, file, on_damage)
+
+
+def _info(source: Path, file: str, on_damage: Callable[[rc.RecordSpan], None]) -> None:
     rows: dict[str, dict[str, Any]] = {}
-    for record in read_records(_existing_file(file)):
+    for record in intact_records(source, on_damage):
         row = rows.setdefault(
             rc.format_entity_path(record.entity_path),
             {"count": 0, "kinds": set(), "details": set(), "times": {}, "timeless": 0},
@@ -89,7 +122,7 @@ def info(file: str) -> None:
     for path, row in sorted(rows.items()):
         times = ", ".join(f"{n} {lo}..{hi}" for n, (lo, hi) in sorted(row["times"].items()))
         click.echo(
-            f"  {path}: {row['count']} x {'/'.join(sorted(row['kinds']))} "
+            f"  {shorten(path)}: {row['count']} x {'/'.join(sorted(row['kinds']))} "
             f"[{'; '.join(sorted(row['details']))}]"
             + (f" time: {times}" if times else "")
             + (f" timeless: {row['timeless']}" if row["timeless"] else "")
@@ -148,10 +181,10 @@ def recover(src: str, dst: str) -> None:
 def export(file: str, out_dir: str) -> None:
     """Write a PNG (or the original JPEG) per image, depth and segmentation record."""
     path = _existing_file(file)
-    total = sum(1 for _ in read_records(path))
-    with _progress(total, "exporting") as update:
-        written = export_images(path, out_dir, progress=update)
-    click.echo(f"wrote {len(written)} files to {out_dir}")
+    with _past_damage(file) as on_damage:
+        with _progress(verify_file(path).count, "exporting") as update:
+            written = export_images(path, out_dir, progress=update, on_damage=on_damage)
+        click.echo(f"wrote {len(written)} files to {out_dir}")
 
 
 @main.command()
@@ -209,10 +242,10 @@ def _entity_rows(path: Path) -> Iterator[tuple[str, int, str]]:
 def convert(file: str, out: str) -> None:
     """Convert an .rrc FILE to OUT.mcap (Foxglove) or OUT.rrd (Rerun viewer)."""
     path = _existing_file(file)
-    total = sum(1 for _ in read_records(path))
-    try:
-        with _progress(total, "converting") as update:
-            count = convert_file(path, out, progress=update)
-    except (ValueError, ImportError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"converted {count} records into {out}")
+    with _past_damage(file) as on_damage:
+        try:
+            with _progress(verify_file(path).count, "converting") as update:
+                count = convert_file(path, out, progress=update, on_damage=on_damage)
+        except (ValueError, ImportError) as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"converted {count} records into {out}")

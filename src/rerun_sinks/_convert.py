@@ -12,10 +12,11 @@ import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from rerun_core import RecordSpan
 from rerun_sinks._file import FileSink
 from rerun_sinks._mcap import McapSink
-from rerun_sinks._readers import read_records
 from rerun_sinks._rerun import RerunSink
+from rerun_sinks._salvage import intact_records
 from rerun_sinks._sinks import Sink
 
 __all__ = ["CONVERT_EXTENSIONS", "SAVE_EXTENSIONS", "convert", "sink_for_path"]
@@ -42,16 +43,23 @@ def sink_for_path(path: PathLike) -> Sink:
     return _SINKS[_suffix(name, SAVE_EXTENSIONS, action="save()")](name)
 
 
-def convert(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | None = None) -> int:
+def convert(
+    src: PathLike,
+    dst: PathLike,
+    *,
+    progress: Callable[[int], None] | None = None,
+    on_damage: Callable[[RecordSpan], None] | None = None,
+) -> int:
     """Write every record of the ``.rrc`` file ``src`` to ``dst`` (``.mcap`` or ``.rrd``).
 
     Returns the number of records written; ``progress`` is called with 1 per record.
+    Damaged regions of ``src`` go to ``on_damage`` and are skipped; without it they raise.
     """
     name = os.fspath(dst)
     suffix = _suffix(name, CONVERT_EXTENSIONS, action="convert")
     count = 0
     with _SINKS[suffix](name) as sink:
-        for record in read_records(src):
+        for record in intact_records(src, on_damage):
             sink.write(record)
             count += 1
             if progress is not None:

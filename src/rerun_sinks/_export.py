@@ -4,10 +4,15 @@ Rules: raw images become PNG (uint8 or uint16 as stored; BGR/BGRA reordered to R
 floats clipped to 0..1 and scaled to uint8); JPEG records are written as their original
 bytes; depth becomes a 16-bit PNG of the raw values (floats as millimetres, NaN as 0);
 segmentation becomes an RGBA PNG coloured by the nearest annotation context.
+File names are portable and stay inside the target directory: the record's index, then
+the entity path with every character but letters, digits, ``-``, ``_`` and ``.`` replaced
+by ``_``, shortened (with a digest of the full path) when long. Damaged regions of the
+file are skipped and reported to ``on_damage``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,14 +27,17 @@ from rerun_core import (
     DepthMsg,
     ImageMsg,
     Record,
+    RecordSpan,
     SegmentationMsg,
 )
-from rerun_sinks._readers import read_records
+from rerun_sinks._salvage import intact_records
 
-__all__ = ["export"]
+__all__ = ["export", "file_stem", "shorten"]
 
 _GOLDEN_RATIO = 0.618033988749895
 Lut = np.ndarray[Any, Any]
+NAME_LIMIT = 80
+"""Longest entity name in an exported file name (UTF-8 bytes) or a CLI line (characters)."""
 
 
 def export(
@@ -37,24 +45,48 @@ def export(
     out_dir: str | os.PathLike[str],
     *,
     progress: Callable[[int], None] | None = None,
+    on_damage: Callable[[RecordSpan], None] | None = None,
 ) -> list[Path]:
-    """Write one image file per image, depth and segmentation record; return the paths."""
+    """Write one image file per image, depth and segmentation record; return the paths.
+
+    Damaged regions go to ``on_damage`` and export continues; without it they raise.
+    """
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     contexts: dict[tuple[str, ...], Lut] = {}
     written: list[Path] = []
-    for index, record in enumerate(read_records(path)):
+    for index, record in enumerate(intact_records(path, on_damage)):
         if progress is not None:
             progress(1)
         if isinstance(record.msg, AnnotationContextMsg):
             contexts[record.entity_path] = _lut(record.msg)
             continue
         for suffix, data in _render(record, contexts):
-            name = "_".join(record.entity_path) or "root"
-            file = target / f"{index:06d}_{name}{suffix}"
+            file = target / f"{index:06d}_{file_stem(record.entity_path)}{suffix}"
             file.write_bytes(data)
             written.append(file)
     return written
+
+
+def file_stem(entity_path: tuple[str, ...]) -> str:
+    """Return a portable file-name stem for an entity path (``a/b`` -> ``a_b``)."""
+    name = "_".join(entity_path) or "root"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    if len(safe.encode()) <= NAME_LIMIT:
+        return safe
+    digest = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+    keep = safe[: NAME_LIMIT - len(digest) - 1]
+    while len(keep.encode()) > NAME_LIMIT - len(digest) - 1:
+        keep = keep[:-1]
+    return f"{keep}-{digest}"
+
+
+def shorten(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text``, or its start and end around ``...`` when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) * 3 // 4
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head) :]}"
 
 
 def _render(
