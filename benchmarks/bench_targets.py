@@ -236,7 +236,7 @@ def _background_file_sink(workdir: Path) -> Any:
 
 
 def _mcap_sink(workdir: Path) -> Any:
-    from rerun_sinks._mcap import McapSink  # noqa: PLC0415
+    from rerun_sinks import McapSink  # noqa: PLC0415
 
     return McapSink(workdir / "ours.mcap")
 

@@ -3,9 +3,16 @@
 ``import rerun_sinks as rr`` works like the legacy ``import rerun as rr`` image API:
 ``rr.init("app")``, ``rr.log_image(...)``, ``rr.set_time_sequence(...)``, ``rr.save(...)``.
 All validation happens in ``rerun_core``; this package stamps time and does the I/O.
+
+Every public name is here and in docs/API.md (a test checks both ways). A name whose
+module needs an optional extra is listed in ``_LAZY`` and imported on first use, so
+``import rerun_sinks`` never needs an extra (a test blocks every extra and checks).
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from rerun_core import AnnotationInfo, ClassDescription, ColorModel, ImageFormat
 from rerun_sinks._api import (
@@ -38,6 +45,21 @@ from rerun_sinks._recording import RecordingStats, RecordingStream
 from rerun_sinks._sinks import MemorySink, Sink, TeeSink
 from rerun_sinks.errors import RerunWarning, SinkClosedError, SinkError
 
+if TYPE_CHECKING:
+    from rerun_sinks._convert import convert
+    from rerun_sinks._export import export
+    from rerun_sinks._mcap import McapSink, read_mcap_records
+    from rerun_sinks._rerun import RerunSink
+
+_LAZY = {
+    "McapSink": "rerun_sinks._mcap",
+    "RerunSink": "rerun_sinks._rerun",
+    "convert": "rerun_sinks._convert",
+    "export": "rerun_sinks._export",
+    "read_mcap_records": "rerun_sinks._mcap",
+}
+"""Names imported on first use: their modules need an extra or a codec."""
+
 __all__ = [
     "AnnotationInfo",
     "BackgroundSink",
@@ -45,16 +67,20 @@ __all__ = [
     "ColorModel",
     "FileSink",
     "ImageFormat",
+    "McapSink",
     "MemorySink",
     "RecordingStats",
     "RecordingStream",
+    "RerunSink",
     "RerunWarning",
     "Sink",
     "SinkClosedError",
     "SinkError",
     "TeeSink",
     "VerifyReport",
+    "convert",
     "disconnect",
+    "export",
     "flush",
     "get_data_recording",
     "get_global_data_recording",
@@ -68,6 +94,7 @@ __all__ = [
     "log_segmentation_image",
     "memory_recording",
     "new_recording",
+    "read_mcap_records",
     "read_records",
     "recover",
     "reset_time",
@@ -79,3 +106,19 @@ __all__ = [
     "set_time_sequence",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a name of ``_LAZY`` on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'rerun_sinks' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names, lazy ones included."""
+    return sorted({*globals(), *__all__})

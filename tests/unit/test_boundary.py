@@ -83,17 +83,6 @@ def test_sinks_reexport_core_value_types() -> None:
         assert getattr(rerun_sinks, name) is getattr(rerun_core, name)
 
 
-def test_core_all_is_sorted_and_complete() -> None:
-    public = {
-        name
-        for name, value in vars(rerun_core).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
-    }
-    public -= {"annotations"}
-    assert rerun_core.__all__ == sorted(rerun_core.__all__)
-    assert set(rerun_core.__all__) == public
-
-
 def _imported_modules(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
