@@ -1,8 +1,9 @@
 """Array intake, immutable storage and value equality.
 
 Rules:
-- ``to_numpy`` accepts numpy arrays, anything with ``__array__`` (PIL images, pandas)
-  and torch-like objects with ``.numpy()``; it never copies a numpy array.
+- ``to_numpy`` is the one intake of every builder: numpy arrays as they are (never
+  copied), DLPack tensors (torch, jax, cupy: see ``_tensors``), objects with ``.numpy()``
+  and anything with ``__array__`` (PIL images, pandas).
 - ``freeze`` makes one copy of the pixels into a ``bytes`` object (memory no one can
   write), in C order and little-endian; an array already backed by immutable memory is
   kept as is (ndarray subclasses such as ``np.memmap`` become plain arrays). A dtype
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from rerun_core._tensors import from_tensor
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["arrays_equal", "describe", "freeze", "to_numpy"]
@@ -32,9 +34,12 @@ def describe(arr: np.ndarray[Any, Any]) -> str:
 
 
 def to_numpy(value: Any, *, param: str) -> np.ndarray[Any, Any]:
-    """Return ``value`` as a numpy array without copying when it already is one."""
+    """Return ``value`` as a numpy array, a view of it when it already is one or a CPU tensor."""
     if isinstance(value, np.ndarray):
         return value
+    tensor = from_tensor(value, param=param)
+    if tensor is not None:
+        return tensor
     numpy_method = getattr(value, "numpy", None)
     if callable(numpy_method) and not hasattr(value, "__array_interface__"):
         try:

@@ -3,7 +3,8 @@
 Rules: dtypes uint8, uint16 (sRGB gamma), float16, float32, float64 (linear 0..1, NaN and
 inf kept); 1, 3 or 4 channels mean L, RGB, RGBA unless ``color_model`` says BGR/BGRA
 (metadata only, no swizzle); ``jpeg_quality`` compresses uint8 L/RGB only and keeps
-``draw_order`` and ``ext``.
+``draw_order`` and ``ext``; ``layout="CHW"`` moves a channels-first image's channel axis
+last (the default ``"HWC"`` never guesses).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rerun_core._enums import ColorModel, ImageFormat
 from rerun_core._ext import normalize_components
 from rerun_core._messages import IMAGE_DTYPES, ImageMsg, to_color_model, trusted_constructor
 from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_int, check_max_pixels
-from rerun_core._shapes import check_dtype, to_hwc
+from rerun_core._shapes import check_dtype, check_layout, chw_to_hwc, to_hwc
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["make_image_msg"]
@@ -36,10 +37,19 @@ def make_image_msg(
     ext: dict[str, Any] | None = None,
     jpeg_quality: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    layout: str = "HWC",
 ) -> ImageMsg:
-    """Validate a gray or colour image and return it as an immutable ``ImageMsg``."""
+    """Validate a gray or colour image and return it as an immutable ``ImageMsg``.
+
+    ``image`` is a numpy array, a tensor (torch, jax, cupy: anything with ``__dlpack__``)
+    or anything with ``__array__``; ``layout="CHW"`` reads it as channels-first.
+    """
     limit = check_max_pixels(max_pixels)
+    if type(layout) is not str or layout != "HWC":
+        check_layout(layout)
     arr = to_numpy(image, param="image")
+    if layout == "CHW":
+        arr = chw_to_hwc(arr)
     dtype = check_dtype(arr, IMAGE_DTYPES, kind="image")
     hwc = to_hwc(arr, max_pixels=limit)
     height, width, channels = hwc.shape

@@ -2,7 +2,9 @@
 
 Rules: leading size-1 axes are dropped while there are more than 3 dimensions; H and W
 are never squeezed; a 3-D array is HxWxC when its last axis is 1, 3 or 4, a 1xHxW array
-is HxW gray, and a 3xHxW or 4xHxW array is rejected as channel-first.
+is HxW gray, and a 3xHxW or 4xHxW array is rejected as channel-first unless the caller
+says ``layout="CHW"``, which moves the channel axis last on purpose (``"HWC"``, the
+default, never guesses).
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from typing import Any
 import numpy as np
 
 from rerun_core._scalars import check_pixel_count
+from rerun_core._tensors import unsupported_dtype_hint
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
-__all__ = ["check_dtype", "to_hw", "to_hwc"]
+__all__ = ["LAYOUTS", "check_dtype", "check_layout", "chw_to_hwc", "to_hw", "to_hwc"]
+
+LAYOUTS = ("HWC", "CHW")
 
 _NATIVE = {
     np.dtype(name).newbyteorder(order): np.dtype(name)
@@ -36,7 +41,8 @@ def check_dtype(
     if native is not None and native in allowed:
         return native
     names = ", ".join(str(d) for d in allowed)
-    hint = _DTYPE_HINTS.get(dtype.kind, "")
+    conversion = unsupported_dtype_hint(dtype.name)
+    hint = f" {conversion}" if conversion else _DTYPE_HINTS.get(dtype.kind, "")
     msg = f"{kind} dtype {dtype} is not supported; allowed: {names}.{hint}"
     raise UnsupportedDtypeError(msg, param="image")
 
@@ -57,7 +63,7 @@ def to_hwc(arr: np.ndarray[Any, Any], *, max_pixels: int) -> np.ndarray[Any, Any
             msg = (
                 f"image of shape {given} does not have 1, 3 or 4 channels in its last axis and "
                 "looks channel-first (CxHxW); images must be channel-last (HxWxC). "
-                "Use np.moveaxis(img, 0, -1)."
+                "Use np.moveaxis(img, 0, -1), or pass layout='CHW'."
             )
             raise InvalidArgumentError(msg, param="image")
         else:
@@ -74,6 +80,35 @@ def to_hwc(arr: np.ndarray[Any, Any], *, max_pixels: int) -> np.ndarray[Any, Any
         raise InvalidArgumentError(msg, param="image")
     _check_size(arr, given, max_pixels=max_pixels)
     return arr
+
+
+def check_layout(layout: object) -> None:
+    """Raise unless ``layout`` is ``"HWC"`` or ``"CHW"``."""
+    if not isinstance(layout, str) or layout not in LAYOUTS:
+        msg = (
+            f"layout must be 'HWC' (channels last, the default) or 'CHW' (channels first, "
+            f"as vision models use); got {layout!r}."
+        )
+        raise InvalidArgumentError(msg, param="layout")
+
+
+def chw_to_hwc(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Return an HxWxC view of a CxHxW image (C in 1, 3, 4; leading unit batch axes dropped).
+
+    A 2-D array has no channel axis and stays HxW gray.
+    """
+    given = arr.shape
+    arr = _drop_batch_axes(arr)
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim != 3 or arr.shape[0] not in (1, 3, 4):
+        msg = (
+            f"layout='CHW' needs a CxHxW image with 1, 3 or 4 channels in its first axis "
+            f"(a leading batch axis of size 1 is allowed); got shape {given}. "
+            "Drop layout='CHW' for a channel-last (HxWxC) image."
+        )
+        raise InvalidArgumentError(msg, param="image")
+    return np.moveaxis(arr, 0, -1)
 
 
 def to_hw(arr: np.ndarray[Any, Any], *, kind: str, max_pixels: int) -> np.ndarray[Any, Any]:

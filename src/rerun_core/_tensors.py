@@ -1,0 +1,125 @@
+"""Tensors from torch, jax, cupy and other frameworks as numpy arrays, found by protocol.
+
+Rules:
+- An object with ``__dlpack__`` and ``__dlpack_device__`` whose memory the CPU can read is
+  viewed with ``np.from_dlpack``: no copy, strides kept. The view borrows the caller's
+  memory; the builders copy it once (``freeze``) before the message is built.
+- In device memory (CUDA, ROCm, ...) it is copied to the host exactly once: with
+  ``np.from_dlpack(x, device="cpu", copy=True)`` when numpy and the producer support it,
+  else with the framework's own ``x.cpu()`` (torch), ``x.get()`` (cupy, as
+  ``cupy.asnumpy``) or ``__array__`` (jax, as ``jax.device_get``).
+- A tensor that requires grad is detached (``x.detach()``, a view), never an error.
+- bfloat16, float8 and complex tensors raise ``UnsupportedDtypeError`` naming the
+  conversion, read from the dtype's name before any conversion (numpy has no bfloat16).
+- No framework is imported: everything is found by protocol and attribute names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
+
+__all__ = ["from_tensor", "unsupported_dtype_hint"]
+
+# DLPack device types whose memory the CPU reads directly: CPU, CUDA pinned host memory,
+# ROCm pinned host memory, CUDA managed memory (numpy's from_dlpack accepts these).
+_HOST_DEVICES = frozenset((1, 3, 11, 13))
+_NO_NUMPY_DTYPE = ("bfloat16", "float8", "float6", "float4")
+_TO_FLOAT = "x.float() for a torch tensor, x.astype(np.float32) otherwise"
+
+
+def unsupported_dtype_hint(dtype_name: str) -> str | None:
+    """Return the conversion to name for a dtype no image can hold, or None."""
+    name = dtype_name.lower()
+    for fragment in _NO_NUMPY_DTYPE:
+        if fragment in name:
+            return f"Convert to float32 first: {_TO_FLOAT} (numpy has no {fragment})."
+    if "complex" in name:
+        return (
+            "Images hold real values: take the magnitude or the real part first, e.g. "
+            "x.abs().float() for a torch tensor, np.abs(x).astype(np.float32) otherwise."
+        )
+    return None
+
+
+def from_tensor(value: Any, *, param: str) -> np.ndarray[Any, Any] | None:
+    """Return a DLPack tensor as a host numpy array (a view on the CPU), or None.
+
+    None means ``value`` does not speak DLPack; the caller tries ``__array__`` next.
+    """
+    device = getattr(value, "__dlpack_device__", None)
+    if device is None or not hasattr(value, "__dlpack__"):
+        return None
+    _check_dtype_name(value, param)
+    if getattr(value, "requires_grad", False) is True:
+        detach = getattr(value, "detach", None)
+        if callable(detach):
+            value = detach()
+    if _device_type(device(), param) in _HOST_DEVICES:
+        return _host_view(value, param)
+    return _copy_to_host(value, param)
+
+
+def _check_dtype_name(value: Any, param: str) -> None:
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return
+    hint = unsupported_dtype_hint(str(dtype))
+    if hint is not None:
+        msg = f"{param} is a {type(value).__name__} of dtype {dtype}, not supported. {hint}"
+        raise UnsupportedDtypeError(msg, param=param)
+
+
+def _device_type(device: Any, param: str) -> int:
+    try:
+        return int(device[0])
+    except (TypeError, ValueError, IndexError):
+        msg = (
+            f"{param}.__dlpack_device__() must return (device_type, device_id); got {device!r}. "
+            "Pass a numpy array or a tensor of a framework that follows the DLPack protocol."
+        )
+        raise InvalidArgumentError(msg, param=param) from None
+
+
+def _host_view(value: Any, param: str) -> np.ndarray[Any, Any]:
+    try:
+        return np.from_dlpack(value)
+    except (BufferError, RuntimeError, TypeError, ValueError) as exc:
+        raise _export_error(value, param, exc) from None
+
+
+def _export_error(value: Any, param: str, exc: Exception) -> InvalidArgumentError:
+    name = type(value).__name__
+    if "dtype" in str(exc) or "data type" in str(exc):
+        msg = f"{param} is a {name} of a dtype numpy cannot hold ({exc}). Convert: {_TO_FLOAT}."
+        return UnsupportedDtypeError(msg, param=param)
+    msg = (
+        f"{param} is a {name} that np.from_dlpack could not read ({exc}). "
+        "Pass a numpy array instead (e.g. x.numpy() or np.asarray(x))."
+    )
+    return InvalidArgumentError(msg, param=param)
+
+
+def _copy_to_host(value: Any, param: str) -> np.ndarray[Any, Any]:
+    """Copy a tensor in device memory to the host: one device-to-host copy."""
+    try:
+        return np.from_dlpack(value, device="cpu", copy=True)
+    except (BufferError, NotImplementedError, RuntimeError, TypeError, ValueError):
+        pass  # numpy < 2.1, or a producer that cannot copy across devices itself
+    cpu = getattr(value, "cpu", None)
+    if callable(cpu):  # torch
+        return _host_view(cpu(), param)
+    get = getattr(value, "get", None)
+    if callable(get) and hasattr(value, "__cuda_array_interface__"):  # cupy
+        return np.asarray(get())
+    if hasattr(value, "__array__"):  # jax: what jax.device_get does
+        return np.asarray(value)
+    msg = (
+        f"{param} is a {type(value).__name__} in device memory that cannot be copied to the "
+        "host by DLPack, .cpu(), .get() or __array__. Move it to the CPU first "
+        "(x.cpu(), cupy.asnumpy(x), jax.device_get(x))."
+    )
+    raise InvalidArgumentError(msg, param=param)
