@@ -212,8 +212,12 @@ def log_image(
     recording: RecordingStream | None = None,
     jpeg_quality: int | None = None,
     color_model: ColorModel | str | None = None,
+    layout: str = "HWC",
 ) -> None:
-    """Log a gray or colour image (HxW, HxWx1, HxWx3 or HxWx4), optionally as JPEG."""
+    """Log a gray or colour image (HxW, HxWx1, HxWx3 or HxWx4), optionally as JPEG.
+
+    ``layout="CHW"`` reads a channels-first image (CxHxW), as vision models produce.
+    """
     rec = _recording_for("log_image", recording)
     if rec is not None:
         rec.log_image(
@@ -224,6 +228,7 @@ def log_image(
             timeless=timeless,
             jpeg_quality=jpeg_quality,
             color_model=color_model,
+            layout=layout,
         )
 
 

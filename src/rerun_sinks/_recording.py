@@ -169,8 +169,9 @@ class RecordingStream:
         timeless: bool = False,
         jpeg_quality: int | None = None,
         color_model: ColorModel | str | None = None,
+        layout: str = "HWC",
     ) -> None:
-        """Log a gray or colour image (optionally compressed to JPEG)."""
+        """Log a gray or colour image (optionally as JPEG); ``layout="CHW"``: channels first."""
         self._log(
             "log_image",
             entity_path,
@@ -180,6 +181,7 @@ class RecordingStream:
                 draw_order=draw_order,
                 ext=ext,
                 jpeg_quality=jpeg_quality,
+                layout=layout,
             ),
             timeless,
         )
