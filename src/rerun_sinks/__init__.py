@@ -42,6 +42,7 @@ from rerun_sinks._background import BackgroundSink
 from rerun_sinks._file import FileSink
 from rerun_sinks._readers import VerifyReport, read_records, recover, verify
 from rerun_sinks._recording import RecordingStats, RecordingStream
+from rerun_sinks._recording_file import RecordingFile, open_recording
 from rerun_sinks._sinks import MemorySink, Sink, TeeSink
 from rerun_sinks.errors import RerunWarning, SinkClosedError, SinkError
 
@@ -69,6 +70,7 @@ __all__ = [
     "ImageFormat",
     "McapSink",
     "MemorySink",
+    "RecordingFile",
     "RecordingStats",
     "RecordingStream",
     "RerunSink",
@@ -94,6 +96,7 @@ __all__ = [
     "log_segmentation_image",
     "memory_recording",
     "new_recording",
+    "open_recording",
     "read_mcap_records",
     "read_records",
     "recover",
