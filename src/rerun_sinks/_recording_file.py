@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rerun_core import InvalidArgumentError, Record, format_entity_path, parse_entity_path
-from rerun_core._catalog import MSG_KINDS, Catalog, decode_record_at, scan_catalog
+from rerun_core.catalog import MSG_KINDS, Catalog, decode_record_at, scan_catalog
 
 __all__ = ["RecordingFile", "open_recording"]
 

@@ -1,4 +1,7 @@
-"""The catalog of a recording: one row per log record, as column arrays.
+"""The catalog of a recording: one row per log record, as column arrays (public module).
+
+Readers (``rerun_sinks.open_recording``) and writers (``FileSink``, for the index of
+format 1.1) share it; it is pure, like the rest of ``rerun_core``.
 
 Rules: rows are in file order; ``offset``/``length`` locate a record's frame in its
 buffer (0 for records that did not come from one); entities, message formats and
