@@ -7,11 +7,12 @@ misuse raises :class:`SinkClosedError`::
     RerunWarning (UserWarning)           a dropped message or a call without a recording
     SinkError                            root of the sink errors
     └── SinkClosedError (ValueError)     write or flush after close()
+    ForeignDataError (ValueError)        a foreign file's content the core cannot hold
 """
 
 from __future__ import annotations
 
-__all__ = ["RerunWarning", "SinkClosedError", "SinkError"]
+__all__ = ["ForeignDataError", "RerunWarning", "SinkClosedError", "SinkError"]
 
 
 class RerunWarning(UserWarning):
@@ -24,3 +25,11 @@ class SinkError(Exception):
 
 class SinkClosedError(SinkError, ValueError):
     """A sink was used after ``close()``."""
+
+
+class ForeignDataError(ValueError):
+    """A foreign file (``.mcap``, ``.rrd``) holds data that cannot become a record.
+
+    The message names where (topic or entity, message or row) and what (an encoding, a
+    pixel format, a dtype) the core does not support.
+    """
