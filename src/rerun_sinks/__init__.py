@@ -44,13 +44,14 @@ from rerun_sinks._readers import VerifyReport, read_records, recover, verify
 from rerun_sinks._recording import RecordingStats, RecordingStream
 from rerun_sinks._recording_file import RecordingFile, open_recording
 from rerun_sinks._sinks import MemorySink, Sink, TeeSink
-from rerun_sinks.errors import RerunWarning, SinkClosedError, SinkError
+from rerun_sinks.errors import ForeignDataError, RerunWarning, SinkClosedError, SinkError
 
 if TYPE_CHECKING:
     from rerun_sinks._convert import convert
     from rerun_sinks._export import export
     from rerun_sinks._mcap import McapSink, read_mcap_records
     from rerun_sinks._rerun import RerunSink
+    from rerun_sinks._rrd_reader import read_rrd_records
 
 _LAZY = {
     "McapSink": "rerun_sinks._mcap",
@@ -58,6 +59,7 @@ _LAZY = {
     "convert": "rerun_sinks._convert",
     "export": "rerun_sinks._export",
     "read_mcap_records": "rerun_sinks._mcap",
+    "read_rrd_records": "rerun_sinks._rrd_reader",
 }
 """Names imported on first use: their modules need an extra or a codec."""
 
@@ -67,6 +69,7 @@ __all__ = [
     "ClassDescription",
     "ColorModel",
     "FileSink",
+    "ForeignDataError",
     "ImageFormat",
     "McapSink",
     "MemorySink",
@@ -99,6 +102,7 @@ __all__ = [
     "open_recording",
     "read_mcap_records",
     "read_records",
+    "read_rrd_records",
     "recover",
     "reset_time",
     "save",

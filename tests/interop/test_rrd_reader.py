@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 import rerun_core as rc
-from rerun_sinks._rrd_reader import read_rrd_records
-from rerun_sinks.errors import ForeignDataError
+from rerun_sinks import ForeignDataError, read_rrd_records
 
 rr = pytest.importorskip("rerun", reason="needs the [rerun] extra: pip install 'rerun-core[rerun]'")
 
