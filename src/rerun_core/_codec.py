@@ -22,7 +22,7 @@ import numpy as np
 from zlib_ng.zlib_ng import crc32  # zlib's CRC-32, about 10x faster than the stdlib's
 
 from rerun_core._record import Record
-from rerun_core._wire import CONVERTER, ArraySpec, RecordMeta, from_meta, to_meta
+from rerun_core._wire import CONVERTER, ArraySpec, from_meta, load_meta, to_meta
 from rerun_core.errors import DecodeError
 
 __all__ = [
@@ -45,6 +45,7 @@ _HEADER = struct.Struct("<4sBBHIQI")  # magic, major, minor, kind, meta_len, pay
 _CRC = struct.Struct("<I")
 _ALIGN = 8
 _MAX_META = 1 << 26  # 64 MiB of CBOR is far beyond any real record: treat as damage
+_MAX_DIMS = 32  # numpy's limit is 64; messages hold arrays of 1 to 3 dimensions
 _DTYPE = re.compile(r"[<|](b1|u1|u2|u4|u8|i1|i2|i4|i8|f2|f4|f8|U[1-9][0-9]{0,5})")
 
 Buffer = bytes | bytearray | memoryview | mmap.mmap
@@ -147,7 +148,11 @@ def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
     payload = view[payload_start : payload_start + payload_len]
 
     def fetch(spec: ArraySpec) -> np.ndarray[Any, Any]:
-        if not _DTYPE.fullmatch(spec.dtype) or any(d < 0 for d in spec.shape):
+        if (
+            not _DTYPE.fullmatch(spec.dtype)
+            or len(spec.shape) > _MAX_DIMS
+            or any(d < 0 for d in spec.shape)
+        ):
             msg = f"unsupported array dtype {spec.dtype!r} or shape {spec.shape}"
             raise ValueError(msg)
         dtype = np.dtype(spec.dtype)
@@ -159,16 +164,28 @@ def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
         return flat.reshape(spec.shape)
 
     try:
-        meta = CONVERTER.loads(bytes(view[meta_start : meta_start + meta_len]), RecordMeta)
+        meta = load_meta(bytes(view[meta_start : meta_start + meta_len]))
         return from_meta(meta, fetch)
     except Exception as exc:  # the decoding boundary: every failure becomes a DecodeError
         msg = f"record metadata is invalid: {type(exc).__name__}: {exc}"
         raise DecodeError(msg, offset=span.offset) from None
 
 
+def _bytes_view(buf: Buffer) -> memoryview:
+    """``buf`` as a flat byte view; anything that is not a contiguous buffer raises."""
+    try:
+        return memoryview(buf).cast("B")
+    except (TypeError, ValueError):
+        msg = (
+            f"expected the bytes of records (bytes, bytearray, memoryview or mmap), got "
+            f"{type(buf).__name__}; read files in binary mode ('rb')"
+        )
+        raise DecodeError(msg, offset=0) from None
+
+
 def decode_record(buf: Buffer) -> Record:
     """Decode exactly one record; trailing bytes raise ``DecodeError``."""
-    view = memoryview(buf).cast("B")
+    view = _bytes_view(buf)
     span = _frame(view, 0)
     if span.length != len(view):
         msg = f"{len(view) - span.length} trailing bytes after one record of {span.length}"
@@ -181,7 +198,7 @@ def decode_record(buf: Buffer) -> Record:
 
 def iter_records(buf: Buffer) -> Iterator[Record]:
     """Decode back-to-back records, skipping unknown kinds; damage raises ``DecodeError``."""
-    view = memoryview(buf).cast("B")
+    view = _bytes_view(buf)
     offset = 0
     while offset < len(view):
         span = _frame(view, offset)
@@ -196,7 +213,7 @@ def scan_records(buf: Buffer) -> Iterator[RecordSpan]:
     A damaged region yields one span with ``error`` set, covering the bytes up to the
     next intact record (or the end).
     """
-    view = memoryview(buf).cast("B")
+    view = _bytes_view(buf)
     offset = 0
     while offset < len(view):
         try:

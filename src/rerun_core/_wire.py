@@ -7,15 +7,25 @@ canonical CBOR key order (shorter first, then bytewise), so the unstructured dic
 already canonically ordered and only floats need cbor2's (slower) canonical mode. The
 schema classes are plain (not frozen) attrs classes: they live for one encode or decode,
 and frozen ones take twice as long to build.
+
+Decoding is strict: the format uses no CBOR tags, so every tag (even one cbor2 knows, such
+as a decimal fraction whose ``int()`` would run for ever) is rejected while parsing;
+indefinite lengths, duplicate keys and non-string keys are rejected too. Fields are built
+only from their own CBOR type: an ``int`` field from a CBOR integer (never a float, string or
+bool), a ``bool`` from a bool, a ``str`` from a text string, a ``float`` from a float and a
+tuple from an array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn, get_args, get_origin
 
 import attrs
+import cattrs
+import cbor2
 import numpy as np
+from cattrs import transform_error
 from cattrs.preconf.cbor2 import make_converter
 
 from rerun_core._annotation import AnnotationInfo, ClassDescription
@@ -29,9 +39,97 @@ from rerun_core._messages import (
 )
 from rerun_core._record import Record, TimeValue
 
-__all__ = ["ArraySpec", "RecordMeta", "from_meta", "to_meta"]
+__all__ = ["ArraySpec", "RecordMeta", "from_meta", "load_meta", "to_meta"]
 
 CONVERTER = make_converter(omit_if_default=True)
+_MAX_DEPTH = 16  # RecordMeta nests 7 deep; deeper CBOR is not a record
+
+
+def _reject_tag(*args: Any) -> NoReturn:
+    msg = "CBOR tags are not part of the format"
+    raise ValueError(msg)
+
+
+class _EveryTag(Mapping[int, Callable[..., Any]]):
+    """Maps every tag number to a rejection, overriding the decoders cbor2 has built in."""
+
+    def __getitem__(self, tag: int) -> Callable[..., Any]:
+        return _reject_tag
+
+    def __contains__(self, tag: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_NO_TAGS = _EveryTag()
+
+
+def _exact(kind: type[Any]) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is not kind:
+            msg = f"expected a CBOR {kind.__name__}, got {type(value).__name__} {value!r:.40}"
+            raise TypeError(msg)
+        return value
+
+    return structure
+
+
+def _tuple_hook(tuple_type: Any) -> Callable[[Any, Any], tuple[Any, ...]]:
+    """Structure a tuple only from a CBOR array, element by element."""
+    args = get_args(tuple_type)
+    homogeneous = len(args) == 2 and args[1] is Ellipsis
+    hooks = [CONVERTER.get_structure_hook(arg) for arg in args[: 1 if homogeneous else None]]
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            msg = f"expected a CBOR array for {tuple_type}, got {type(value).__name__}"
+            raise TypeError(msg)
+        if homogeneous:
+            return tuple(hooks[0](item, args[0]) for item in value)
+        if len(value) != len(args):
+            msg = f"expected {len(args)} items for {tuple_type}, got {len(value)}"
+            raise ValueError(msg)
+        return tuple(hook(item, arg) for hook, item, arg in zip(hooks, value, args, strict=True))
+
+    return structure
+
+
+def _is_tuple(type_: Any) -> bool:
+    origin: Any = get_origin(type_)
+    return origin is tuple
+
+
+for _kind in (int, bool, str, float):
+    CONVERTER.register_structure_hook(_kind, _exact(_kind))
+CONVERTER.register_structure_hook_factory(_is_tuple, _tuple_hook)
+
+
+def load_meta(data: bytes) -> RecordMeta:
+    """Parse CBOR record metadata strictly (see the module rules); errors are plain exceptions."""
+    try:
+        tree = cbor2.loads(
+            data,
+            semantic_decoders=_NO_TAGS,
+            tag_hook=_reject_tag,
+            max_depth=_MAX_DEPTH,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+            strict_hashable_types=True,
+        )
+    except cbor2.CBORDecodeError as exc:
+        reason = f"{exc}: {exc.__cause__}" if exc.__cause__ is not None else str(exc)
+        raise ValueError(reason) from None
+    try:
+        meta: RecordMeta = CONVERTER.structure(tree, RecordMeta)
+    except cattrs.BaseValidationError as exc:
+        details = transform_error(exc, format_exception=lambda error, _: str(error))
+        raise ValueError("; ".join(details)) from None
+    return meta
 
 
 # cattrs emits fields without a default before the others; these impossible defaults keep

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from typing import Any
 
+import cbor2
 import numpy as np
 import pytest
 from PIL import Image
@@ -34,6 +37,25 @@ def _encoded(fmt: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, format=fmt)
     return out.getvalue()
+
+
+def _frame(meta: Any) -> bytes:
+    """A record with no payload around any CBOR metadata, CRCs valid (docs/FORMAT.md §2)."""
+    cbor = cbor2.dumps(meta)
+    head = struct.pack("<4sBBHIQ", b"\x89RRC", 1, 0, 1, len(cbor), 0)
+    body = head + struct.pack("<I", zlib.crc32(head)) + cbor + bytes(-(24 + len(cbor)) % 8)
+    body += bytes(4)  # pad2 for an empty payload
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def _context_record(**changes: Any) -> bytes:
+    """A valid annotation-context record (no payload) with top-level metadata ``changes``."""
+    meta = {
+        "msg": {"kind": "annotation_context", "classes": [{"info": {"id": 1, "label": "a"}}]},
+        "entity_path": ["ctx"],
+        **changes,
+    }
+    return _frame(meta)
 
 
 U8 = np.zeros((4, 5, 3), np.uint8)
@@ -769,6 +791,87 @@ CASES: list[tuple[str, Any, tuple[Any, ...], dict[str, Any], type[Exception], st
         {"max_pixels": 47},
         InvalidArgumentError,
         "max_pixels",
+    ),
+    # record bytes (decode_record)
+    (
+        "decode-cbor-decimal-tag",
+        rc.decode_record,
+        (_context_record(log_tick=cbor2.CBORTag(4, [10**9, 3])),),
+        {},
+        DecodeError,
+        "CBOR tags are not part of the format",
+    ),
+    (
+        "decode-cbor-bignum-tag",
+        rc.decode_record,
+        (_context_record(log_time_ns=cbor2.CBORTag(2, b"\x01" * 9)),),
+        {},
+        DecodeError,
+        "CBOR tags are not part of the format",
+    ),
+    (
+        "decode-cbor-unknown-tag",
+        rc.decode_record,
+        (_context_record(entity_path=cbor2.CBORTag(9999, ["ctx"])),),
+        {},
+        DecodeError,
+        "CBOR tags are not part of the format",
+    ),
+    (
+        "decode-int-field-float",
+        rc.decode_record,
+        (_context_record(log_tick=3.7),),
+        {},
+        DecodeError,
+        "expected a CBOR int, got float",
+    ),
+    (
+        "decode-int-field-str",
+        rc.decode_record,
+        (_context_record(log_tick="3"),),
+        {},
+        DecodeError,
+        "expected a CBOR int, got str",
+    ),
+    (
+        "decode-int-field-bool",
+        rc.decode_record,
+        (_context_record(log_tick=True),),
+        {},
+        DecodeError,
+        "expected a CBOR int, got bool",
+    ),
+    (
+        "decode-bool-field-int",
+        rc.decode_record,
+        (_context_record(timeless=1),),
+        {},
+        DecodeError,
+        "expected a CBOR bool, got int",
+    ),
+    (
+        "decode-tuple-field-str",
+        rc.decode_record,
+        (_context_record(entity_path="ctx"),),
+        {},
+        DecodeError,
+        "expected a CBOR array",
+    ),
+    (
+        "decode-nested-int-field-float",
+        rc.decode_record,
+        (_context_record(msg={"kind": "annotation_context", "classes": [{"info": {"id": 1.0}}]}),),
+        {},
+        DecodeError,
+        "expected a CBOR int, got float",
+    ),
+    (
+        "decode-str",
+        rc.decode_record,
+        ("abc",),
+        {},
+        DecodeError,
+        "got str; read files in binary mode",
     ),
     # annotation context
     (
