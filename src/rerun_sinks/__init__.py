@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rerun_core import AnnotationInfo, ClassDescription, ColorModel, ImageFormat
 from rerun_sinks._api import (
+    RecordingStream,
     disconnect,
     flush,
     get_data_recording,
@@ -41,9 +42,9 @@ from rerun_sinks._api import (
 from rerun_sinks._background import BackgroundSink
 from rerun_sinks._file import FileSink
 from rerun_sinks._readers import VerifyReport, read_records, recover, verify
-from rerun_sinks._recording import RecordingStats, RecordingStream
+from rerun_sinks._recording import RecordingStats
 from rerun_sinks._recording_file import RecordingFile, open_recording
-from rerun_sinks._sinks import MemorySink, Sink, TeeSink
+from rerun_sinks._sinks import BatchSink, CountsDrops, MemorySink, Sink, TeeSink
 from rerun_sinks.errors import ForeignDataError, RerunWarning, SinkClosedError, SinkError
 
 if TYPE_CHECKING:
@@ -66,8 +67,10 @@ _LAZY = {
 __all__ = [
     "AnnotationInfo",
     "BackgroundSink",
+    "BatchSink",
     "ClassDescription",
     "ColorModel",
+    "CountsDrops",
     "FileSink",
     "ForeignDataError",
     "ImageFormat",

@@ -7,7 +7,11 @@ Rules:
   warns once per process; time, ``flush`` and ``disconnect`` calls silently do nothing;
 - usage errors (both or neither of ``img_bytes``/``img_path``, wrong ``set_time_*``
   argument types, a ``recording`` that is not a ``RecordingStream``) always raise;
-- bad data follows the recording's ``strict`` flag (see ``RecordingStream``).
+- bad data follows the recording's ``strict`` flag (see ``RecordingEngine``);
+- ``RecordingStream`` is the engine plus what needs more than the ``Sink`` protocol:
+  ``save`` (the file extension picks the sink, ``_convert.sink_for_path``),
+  ``memory_recording`` and ``with rec:`` (this thread's recording for the block, kept
+  in ``_state`` with the global one).
 """
 
 from __future__ import annotations
@@ -16,22 +20,20 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from rerun_core import ColorModel, ImageFormat
-from rerun_sinks._recording import (
-    STATE,
-    Clock,
-    PathLike,
-    RecordingStream,
-    check_image_source,
-)
+from rerun_sinks import _state
+from rerun_sinks._convert import sink_for_path
+from rerun_sinks._recording import Clock, PathLike, RecordingEngine, check_image_source
 from rerun_sinks._rerun import RerunSink
 from rerun_sinks._sinks import MemorySink, Sink, TeeSink
 from rerun_sinks._time import check_timeline, nanos_from_seconds, to_int64
 from rerun_sinks._warn import warn_once_per_process, warn_user
 
 __all__ = [
+    "RecordingStream",
     "disconnect",
     "flush",
     "get_data_recording",
@@ -60,6 +62,34 @@ _RECORDING_ID_NAMESPACE = uuid.UUID("5f0c1d2e-8a4b-4e3f-9b6a-7c8d9e0f1a2b")
 
 
 # -- recordings ---------------------------------------------------------------------------
+
+
+class RecordingStream(RecordingEngine):
+    """A recording (see ``RecordingEngine``) that can also pick its sink by file name."""
+
+    def save(self, path: PathLike) -> None:
+        """Stream the recording (backlog included) to a file; the extension picks the format."""
+        self.set_sink(sink_for_path(path))
+
+    def memory_recording(self) -> MemorySink:
+        """Send the recording (backlog included) to a new ``MemorySink`` and return it."""
+        sink = MemorySink()
+        self.set_sink(sink)
+        return sink
+
+    def __enter__(self) -> Self:
+        """Make this the thread-local recording until the block ends."""
+        _state.enter(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Restore the previous thread-local recording (the recording stays open)."""
+        _state.leave()
 
 
 def new_recording(
@@ -155,27 +185,22 @@ def _check_recording(recording: object) -> RecordingStream | None:
 
 def get_global_data_recording() -> RecordingStream | None:
     """Return the global recording (set by ``init``), or ``None``."""
-    return STATE.global_recording
+    return _state.get_global()
 
 
 def set_global_data_recording(recording: RecordingStream | None) -> RecordingStream | None:
     """Make ``recording`` the global recording; return the previous one."""
-    new = _check_recording(recording)
-    with STATE.lock:
-        previous, STATE.global_recording = STATE.global_recording, new
-    return previous
+    return _state.set_global(_check_recording(recording))
 
 
 def get_thread_local_data_recording() -> RecordingStream | None:
     """Return this thread's recording, or ``None``."""
-    return STATE.thread.recording
+    return _state.get_thread_local()
 
 
 def set_thread_local_data_recording(recording: RecordingStream | None) -> RecordingStream | None:
     """Make ``recording`` this thread's recording; return the previous one."""
-    new = _check_recording(recording)
-    previous, STATE.thread.recording = STATE.thread.recording, new
-    return previous
+    return _state.set_thread_local(_check_recording(recording))
 
 
 def get_data_recording(recording: RecordingStream | None = None) -> RecordingStream | None:
@@ -183,9 +208,8 @@ def get_data_recording(recording: RecordingStream | None = None) -> RecordingStr
     explicit = _check_recording(recording)
     if explicit is not None:
         return explicit
-    if STATE.thread.recording is not None:
-        return STATE.thread.recording
-    return STATE.global_recording
+    thread = _state.get_thread_local()
+    return thread if thread is not None else _state.get_global()
 
 
 def _recording_for(func: str, recording: RecordingStream | None) -> RecordingStream | None:

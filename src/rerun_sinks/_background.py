@@ -1,42 +1,41 @@
 """``BackgroundSink``: a bounded queue and one writer thread in front of another sink.
 
 Rules:
-- the writer hands queued records to the inner sink in batches (its ``write_many`` when
-  it has one, e.g. ``FileSink``: one system call per batch);
+- the writer hands queued records to the inner sink in batches (``write_many`` when it
+  is a ``BatchSink``, e.g. ``FileSink``: one system call per batch);
 - the queue holds at most ``max_bytes`` of records (sizes from ``record_nbytes``),
   counting the records being written; a single record bigger than ``max_bytes`` is
   accepted when nothing is pending, so memory stays below ``max_bytes`` + one record;
 - when full, ``policy`` decides: ``"block"`` waits for room, ``"drop_newest"`` drops the
   incoming record, ``"drop_oldest"`` drops queued records (never those being written);
-  drops are counted (``dropped_records``, ``dropped_bytes``) and warned about once;
+  drops are counted (``dropped_records``, ``dropped_bytes``, ``drop_counts()`` with the
+  inner sink's) and warned about once;
 - ``flush()`` returns after every accepted record reached the inner sink and the inner
   sink was flushed; ``close()`` flushes, stops the thread and closes the inner sink
   (idempotent); an error raised by the inner sink is re-raised by the next ``flush()``
   or ``close()`` (a failed ``write`` loses its record, a failed ``write_many`` its batch);
-- open background sinks are flushed at interpreter exit.
+- open background sinks are flushed at interpreter exit (``_state``).
 """
 
 from __future__ import annotations
 
-import atexit
 import threading
 import traceback
-import weakref
 from collections import deque
 from typing import Literal
 
 from rerun_core import Record
-from rerun_sinks._sinks import Sink, TeeSink, check_sink, record_nbytes
+from rerun_sinks._sinks import BatchSink, Sink, check_sink, drop_counts, record_nbytes
+from rerun_sinks._state import flush_at_exit, stop_flushing_at_exit
 from rerun_sinks._warn import warn_user
 from rerun_sinks.errors import SinkClosedError
 
-__all__ = ["BackgroundSink", "Policy", "sink_drops"]
+__all__ = ["BackgroundSink", "Policy"]
 
 Policy = Literal["block", "drop_newest", "drop_oldest"]
 _POLICIES: tuple[Policy, ...] = ("block", "drop_newest", "drop_oldest")
 _DEFAULT_MAX_BYTES = 256 * 2**20
 _BATCH_RECORDS = 256  # records handed to the inner sink at once (``write_many`` if it has one)
-_OPEN: weakref.WeakSet[BackgroundSink] = weakref.WeakSet()
 
 
 class BackgroundSink(Sink):
@@ -71,7 +70,7 @@ class BackgroundSink(Sink):
             target=self._run, name=f"rerun_sinks.BackgroundSink({type(sink).__name__})", daemon=True
         )
         self._thread.start()
-        _OPEN.add(self)
+        flush_at_exit(self)
 
     @property
     def queued_bytes(self) -> int:
@@ -123,11 +122,16 @@ class BackgroundSink(Sink):
             self._closing = True
             self._cond.notify_all()
         self._thread.join()
-        _OPEN.discard(self)
+        stop_flushing_at_exit(self)
         self.sink.close()
         error = error or self._error  # from records accepted while close() was flushing
         if error is not None:
             raise error
+
+    def drop_counts(self) -> tuple[int, int]:
+        """Return ``(records, bytes)`` dropped here or by the inner sink."""
+        records, nbytes = drop_counts(self.sink)
+        return self.dropped_records + records, self.dropped_bytes + nbytes
 
     def _is_full(self, size: int) -> bool:
         return self._pending_bytes > 0 and self._pending_bytes + size > self.max_bytes
@@ -196,9 +200,8 @@ class BackgroundSink(Sink):
 
     def _write(self, batch: list[tuple[Record, int]]) -> None:
         """Hand ``batch`` to the inner sink: ``write_many`` if it has one, else one by one."""
-        write_many = getattr(self.sink, "write_many", None)
-        if write_many is not None:
-            write_many([record for record, _ in batch])
+        if isinstance(self.sink, BatchSink):
+            self.sink.write_many([record for record, _ in batch])
             return
         for record, _ in batch:
             try:
@@ -228,29 +231,3 @@ def _positive_int(value: object) -> int:
         msg = f"max_bytes must be a positive int; got {value!r}. Pass e.g. 64 * 2**20."
         raise ValueError(msg)
     return value
-
-
-def sink_drops(sink: Sink | None) -> tuple[int, int]:
-    """Sum ``(dropped_records, dropped_bytes)`` of the background sinks in ``sink``."""
-    if isinstance(sink, BackgroundSink):
-        records, nbytes = sink_drops(sink.sink)
-        return sink.dropped_records + records, sink.dropped_bytes + nbytes
-    if isinstance(sink, TeeSink):
-        pairs = [sink_drops(child) for child in sink.sinks]
-        return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
-    return 0, 0
-
-
-def _flush_open_sinks() -> None:
-    """Flush every open background sink (at interpreter exit); raise the first error."""
-    errors: list[Exception] = []
-    for sink in list(_OPEN):
-        try:
-            sink.flush()
-        except Exception as err:
-            errors.append(err)
-    if errors:
-        raise errors[0]
-
-
-atexit.register(_flush_open_sinks)

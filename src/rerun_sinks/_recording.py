@@ -1,4 +1,8 @@
-"""``RecordingStream``: stamps messages with time and hands them to one sink.
+"""``RecordingEngine``: stamps messages with time and hands them to one sink.
+
+The engine knows sinks only through the ``Sink`` protocol (and the optional
+``CountsDrops``); choosing a sink by file name and the process-wide recordings belong to
+the facade (``_api.RecordingStream``, ``_state``).
 
 Rules:
 - messages are built by ``rerun_core`` builders (all validation happens there); bad user
@@ -10,9 +14,6 @@ Rules:
   never lost, duplicated or interleaved, and ticks follow the sink's order;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;
   a replaced sink is closed;
-- the global and thread-local recording state (``STATE``, ``_reset_for_tests``) lives
-  here, its accessors in ``_api``; ``with rec:`` makes ``rec`` the thread-local
-  recording for the block and restores the previous one.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import attrs
 import numpy as np
@@ -44,13 +44,11 @@ from rerun_core import (
     parse_entity_path,
 )
 from rerun_core.unchecked import NO_TIMELINES, stamp_record
-from rerun_sinks._background import sink_drops
-from rerun_sinks._convert import sink_for_path
-from rerun_sinks._sinks import MemorySink, Sink, check_sink, record_nbytes
+from rerun_sinks._sinks import Sink, check_sink, drop_counts, record_nbytes
 from rerun_sinks._time import ThreadTime, check_timeline, nanos_from_seconds, to_int64
-from rerun_sinks._warn import reset_warnings, warn_once_per_site
+from rerun_sinks._warn import warn_once_per_site
 
-__all__ = ["STATE", "Clock", "PathLike", "RecordingStats", "RecordingStream", "check_image_source"]
+__all__ = ["Clock", "PathLike", "RecordingEngine", "RecordingStats", "check_image_source"]
 
 Clock = Callable[[], int]
 PathLike = str | os.PathLike[str]
@@ -67,15 +65,10 @@ class RecordingStats:
     sink_dropped_bytes: int = 0
 
 
-class _Entered(threading.local):
-    def __init__(self) -> None:
-        self.previous: list[RecordingStream | None] = []
-
-
 _PATH_CACHE_SIZE = 4096
 
 
-class RecordingStream:
+class RecordingEngine:
     """A recording: per-thread time, a tick counter, counters and one sink (or a backlog)."""
 
     def __init__(
@@ -97,7 +90,6 @@ class RecordingStream:
         self._clock: Clock = time.time_ns if clock is None else clock
         self._lock = threading.Lock()
         self._time = ThreadTime()
-        self._entered = _Entered()
         self._sink: Sink | None = None
         self._backlog: list[Record] = []
         self._paths: dict[str, tuple[str, ...]] = {}  # entity path strings already parsed
@@ -111,7 +103,7 @@ class RecordingStream:
         """Show the ids, the mode and the sink."""
         sink = type(self._sink).__name__ if self._sink is not None else None
         return (
-            f"RecordingStream(application_id={self._application_id!r}, "
+            f"{type(self).__name__}(application_id={self._application_id!r}, "
             f"recording_id={self._recording_id!r}, strict={self._strict}, sink={sink})"
         )
 
@@ -134,7 +126,7 @@ class RecordingStream:
     def stats(self) -> RecordingStats:
         """A snapshot of the counters, including the drops of any ``BackgroundSink``."""
         with self._lock:
-            records, nbytes = sink_drops(self._sink)
+            records, nbytes = drop_counts(self._sink)
             return RecordingStats(
                 logged=self._logged,
                 dropped=self._dropped,
@@ -343,16 +335,6 @@ class RecordingStream:
                 new.write(record)
         self._retire(old)
 
-    def save(self, path: PathLike) -> None:
-        """Stream the recording (backlog included) to a file; the extension picks the format."""
-        self.set_sink(sink_for_path(path))
-
-    def memory_recording(self) -> MemorySink:
-        """Send the recording (backlog included) to a new ``MemorySink`` and return it."""
-        sink = MemorySink()
-        self.set_sink(sink)
-        return sink
-
     def flush(self) -> None:
         """Return once every record logged so far reached its sink (and was made durable)."""
         with self._lock:
@@ -369,27 +351,12 @@ class RecordingStream:
         if sink is None:
             return
         sink.close()
-        records, nbytes = sink_drops(sink)
+        records, nbytes = drop_counts(sink)
         with self._lock:
             self._retired_drops = (
                 self._retired_drops[0] + records,
                 self._retired_drops[1] + nbytes,
             )
-
-    def __enter__(self) -> Self:
-        """Make this the thread-local recording until the block ends."""
-        self._entered.previous.append(STATE.thread.recording)
-        STATE.thread.recording = self
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Restore the previous thread-local recording (the recording stays open)."""
-        STATE.thread.recording = self._entered.previous.pop()
 
 
 def check_image_source(img_bytes: object, img_path: object) -> None:
@@ -435,29 +402,3 @@ def _check_options(
     if clock is not None and not callable(clock):
         msg = f"clock must be a function returning int nanoseconds; got {clock!r}."
         raise TypeError(msg)
-
-
-# -- global and thread-local recordings -----------------------------------------------------
-
-
-class _ThreadRecording(threading.local):
-    def __init__(self) -> None:
-        self.recording: RecordingStream | None = None
-
-
-class _State:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.global_recording: RecordingStream | None = None
-        self.thread = _ThreadRecording()
-
-
-STATE = _State()
-
-
-def _reset_for_tests() -> None:
-    """Forget the global and thread-local recordings and the shown warnings."""
-    with STATE.lock:
-        STATE.global_recording = None
-        STATE.thread = _ThreadRecording()
-    reset_warnings()

@@ -5,15 +5,18 @@ Rules:
   never validates pixels; byte-oriented sinks encode them with ``rerun_core``'s codec;
 - ``write``/``flush``/``close`` are thread-safe; ``close()`` is idempotent; ``write`` or
   ``flush`` after ``close()`` raises :class:`SinkClosedError`;
-- every sink is a context manager that closes it on exit.
+- every sink is a context manager that closes it on exit;
+- two optional protocols: a :class:`BatchSink` also takes a batch of records at once
+  (``write_many``, used by ``BackgroundSink``); a :class:`CountsDrops` sink reports the
+  records it dropped (``drop_counts``, summed into ``RecordingStream.stats``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol, Self, cast
+from typing import Protocol, Self, cast, runtime_checkable
 
 from rerun_core import (
     AnnotationContextMsg,
@@ -26,7 +29,16 @@ from rerun_core import (
 )
 from rerun_sinks.errors import SinkClosedError
 
-__all__ = ["MemorySink", "Sink", "TeeSink", "check_sink", "record_nbytes"]
+__all__ = [
+    "BatchSink",
+    "CountsDrops",
+    "MemorySink",
+    "Sink",
+    "TeeSink",
+    "check_sink",
+    "drop_counts",
+    "record_nbytes",
+]
 
 _RECORD_OVERHEAD = 256
 _ANNOTATION_BYTES = 64
@@ -59,6 +71,29 @@ class Sink(Protocol):
     ) -> None:
         """Close the sink."""
         self.close()
+
+
+@runtime_checkable
+class BatchSink(Protocol):
+    """A sink that also takes several records at once (e.g. with one system call)."""
+
+    def write_many(self, records: Sequence[Record]) -> None:
+        """Accept ``records`` in order, as ``write`` would one by one."""
+        ...
+
+
+@runtime_checkable
+class CountsDrops(Protocol):
+    """A sink that may drop records (e.g. a bounded queue) and counts what it dropped."""
+
+    def drop_counts(self) -> tuple[int, int]:
+        """Return ``(records, bytes)`` dropped so far, the wrapped sinks' included."""
+        ...
+
+
+def drop_counts(sink: object) -> tuple[int, int]:
+    """Return ``sink.drop_counts()`` for a :class:`CountsDrops` sink, else ``(0, 0)``."""
+    return sink.drop_counts() if isinstance(sink, CountsDrops) else (0, 0)
 
 
 def check_sink(sink: object, *, param: str = "sink") -> Sink:
@@ -159,6 +194,11 @@ class TeeSink(Sink):
             if self._closed:
                 raise SinkClosedError(_closed_message(self))
             _each(self.sinks, lambda sink: sink.flush())
+
+    def drop_counts(self) -> tuple[int, int]:
+        """Return ``(records, bytes)`` dropped by the sinks fanned out to."""
+        pairs = [drop_counts(sink) for sink in self.sinks]
+        return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
 
     def close(self) -> None:
         """Close every sink (idempotent)."""

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from rerun_sinks._recording import _reset_for_tests
+from rerun_sinks._state import reset_for_tests
 
 
 @pytest.fixture(autouse=True)
 def _fresh_state() -> Iterator[None]:
-    _reset_for_tests()
+    reset_for_tests()
     yield
-    _reset_for_tests()
+    reset_for_tests()
 
 
 class FakeClock:
