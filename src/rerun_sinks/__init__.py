@@ -40,6 +40,7 @@ from rerun_sinks._api import (
     set_time_sequence,
 )
 from rerun_sinks._background import BackgroundSink
+from rerun_sinks._data import from_arrow, from_parquet
 from rerun_sinks._file import FileSink
 from rerun_sinks._readers import VerifyReport, read_records, recover, verify
 from rerun_sinks._recording import RecordingStats
@@ -90,6 +91,8 @@ __all__ = [
     "disconnect",
     "export",
     "flush",
+    "from_arrow",
+    "from_parquet",
     "get_data_recording",
     "get_global_data_recording",
     "get_thread_local_data_recording",

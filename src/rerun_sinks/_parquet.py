@@ -1,0 +1,247 @@
+"""Recordings as Parquet: one file, or one file per entity path (hive style), and back.
+
+Rules:
+- ``out`` ending in ``.parquet`` is one file; anything else is a directory holding
+  ``entity_path=<percent-encoded path>/part-0.parquet`` per entity; every file keeps the
+  ``entity_path`` column and the schema of ``_arrow`` (with its metadata);
+- rows are sorted by entity, then timeless first, then by the timelines (by name, nulls
+  last), ``log_time``, ``log_tick`` and file order; row groups are cut by bytes and at
+  entity boundaries; statistics (all but the pixel columns) and the page index are on;
+- nothing partial is ever visible: files are written under a temporary name next to
+  ``out`` and renamed at the end; existing non-empty output needs ``overwrite=True``, and
+  a directory is only replaced when it holds nothing but Parquet parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rerun_core import Record, format_entity_path
+from rerun_core.errors import InvalidArgumentError
+from rerun_sinks._arrow import (
+    arrow_schema,
+    check_batch_bytes,
+    from_arrow,
+    record_batches,
+    timelines_of,
+)
+
+__all__ = ["COMPRESSIONS", "from_parquet", "is_single_file", "write_parquet"]
+
+COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+_UNSTATS = ("pixels", "image")  # multi-megabyte values: min/max would only bloat the footer
+_DICTIONARY = ["entity_path", "kind", "dtype", "color_model", "media_type"]
+_PART = "part-0.parquet"
+_READ_BATCH_ROWS = 256
+
+PathLike = str | os.PathLike[str]
+
+
+def write_parquet(
+    records: Iterable[Record],
+    out: PathLike,
+    *,
+    timelines: dict[str, str] | None = None,
+    images: bool = False,
+    row_group_bytes: int = 32 << 20,
+    compression: str = "zstd",
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write ``records`` to ``out`` (a ``.parquet`` file or a directory); return ``out``.
+
+    ``records`` should be a sequence with cheap random access (a ``RecordingFile`` or a
+    list): they are sorted by entity and time without being held in memory.
+    ``progress`` is called with 1 per record written.
+    """
+    target = _check_out(out, overwrite=overwrite)
+    _check_options(images=images, compression=compression, row_group_bytes=row_group_bytes)
+    source = records if isinstance(records, Sequence) else list(records)
+    timelines = timelines_of(source) if timelines is None else timelines
+    schema = arrow_schema(timelines, huggingface=images)
+    order = _sorted_order(source, sorted(timelines))
+    rows = (source[i] for i in order)
+    batches = record_batches(
+        _counted(rows, progress),
+        schema=schema,
+        images=images,
+        batch_bytes=row_group_bytes,
+        cut=_entity,
+    )
+    temporary = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        if is_single_file(target):
+            _write_file(temporary, schema, batches, compression)
+        else:
+            _write_directory(temporary, schema, batches, compression)
+        _replace(temporary, target)
+    except BaseException:
+        _remove(temporary)
+        raise
+    return target
+
+
+def is_single_file(out: PathLike) -> bool:
+    """Whether ``out`` names one Parquet file (ends in ``.parquet``, any case), not a directory."""
+    return os.fspath(out).lower().endswith(".parquet")
+
+
+def _check_out(out: object, *, overwrite: object) -> Path:
+    if not isinstance(out, str | os.PathLike) or not os.fspath(out):
+        msg = f"out must be a path ending in .parquet or a directory path; got {out!r}."
+        raise InvalidArgumentError(msg, param="out")
+    if not isinstance(overwrite, bool):
+        msg = f"overwrite must be True or False; got {overwrite!r}."
+        raise InvalidArgumentError(msg, param="overwrite")
+    target = Path(os.fspath(out))
+    if target.is_dir() and any(target.iterdir()):
+        if not overwrite:
+            msg = f"{target} is a non-empty directory; pass overwrite=True to replace it."
+            raise FileExistsError(msg)
+        strangers = [p for p in target.rglob("*") if p.is_file() and p.suffix != ".parquet"]
+        if strangers:
+            msg = (
+                f"refusing to replace {target}: it holds files that are not Parquet parts "
+                f"(e.g. {strangers[0]}); remove them or write elsewhere."
+            )
+            raise FileExistsError(msg)
+    elif target.exists() and target.stat().st_size > 0 and not overwrite:
+        msg = f"{target} exists and is not empty; pass overwrite=True to replace it."
+        raise FileExistsError(msg)
+    return target
+
+
+def _check_options(*, images: object, compression: object, row_group_bytes: object) -> None:
+    if not isinstance(images, bool):
+        msg = f"images must be True or False; got {images!r}."
+        raise InvalidArgumentError(msg, param="images")
+    if compression not in COMPRESSIONS:
+        msg = f"compression must be one of {', '.join(COMPRESSIONS)}; got {compression!r}."
+        raise InvalidArgumentError(msg, param="compression")
+    check_batch_bytes(row_group_bytes, "row_group_bytes")
+
+
+def _sort_key(record: Record, timelines: list[str], index: int) -> tuple[Any, ...]:
+    times = tuple(
+        (0, time.value) if (time := record.timepoint.get(name)) is not None else (1, 0)
+        for name in timelines
+    )
+    entity = format_entity_path(record.entity_path)
+    return (entity, not record.timeless, times, record.log_time_ns, record.log_tick, index)
+
+
+def _sorted_order(records: Sequence[Record], timelines: list[str]) -> list[int]:
+    keys = [_sort_key(record, timelines, index) for index, record in enumerate(records)]
+    keys.sort()
+    return [key[-1] for key in keys]
+
+
+def _entity(record: Record) -> tuple[str, ...]:
+    return record.entity_path
+
+
+def _counted(records: Iterator[Record], progress: Callable[[int], None] | None) -> Iterator[Record]:
+    for record in records:
+        yield record
+        if progress is not None:
+            progress(1)
+
+
+def _writer(path: Path, schema: pa.Schema, compression: str) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression=compression,
+        use_dictionary=_DICTIONARY,
+        write_statistics=[name for name in schema.names if name not in _UNSTATS],
+        write_page_index=True,
+    )
+
+
+def _write_file(
+    path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], compression: str
+) -> None:
+    with _writer(path, schema, compression) as writer:
+        for batch in batches:
+            writer.write_batch(batch, row_group_size=batch.num_rows)
+
+
+def _write_directory(
+    path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], compression: str
+) -> None:
+    path.mkdir()
+    writer: pq.ParquetWriter | None = None
+    entity = None
+    try:
+        for batch in batches:
+            first = batch.column("entity_path")[0].as_py()
+            if first != entity:
+                if writer is not None:
+                    writer.close()
+                entity = first
+                folder = path / f"entity_path={urllib.parse.quote(first, safe='')}"
+                folder.mkdir()
+                writer = _writer(folder / _PART, schema, compression)
+            writer.write_batch(batch, row_group_size=batch.num_rows)  # type: ignore[union-attr]
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _replace(temporary: Path, target: Path) -> None:
+    """Move ``temporary`` to ``target``; a replaced target is deleted only afterwards."""
+    old = None
+    if target.is_dir() or (target.exists() and not is_single_file(target)):
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
+        target.rename(old)
+    try:
+        temporary.replace(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        _remove(old)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def from_parquet(path: PathLike) -> list[Record]:
+    """Read the records of a file or directory written by ``to_parquet``.
+
+    A directory is read file by file (every ``*.parquet`` below it, ordered by decoded path), each
+    file with its own ``entity_path`` column: no hive partition column is added.
+    """
+    source = Path(os.fspath(path))
+    if not source.exists():
+        msg = f"no such file or directory: {source}"
+        raise FileNotFoundError(msg)
+    files = [source]
+    if source.is_dir():
+        files = sorted(source.rglob("*.parquet"), key=lambda file: _decoded(file, source))
+    records: list[Record] = []
+    for file in files:
+        parquet = pq.ParquetFile(file)
+        batches = parquet.iter_batches(batch_size=_READ_BATCH_ROWS)
+        records.extend(from_arrow(pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches)))
+    return records
+
+
+def _decoded(file: Path, root: Path) -> tuple[str, ...]:
+    return tuple(urllib.parse.unquote(part) for part in file.relative_to(root).parts)
