@@ -104,7 +104,9 @@ def _check_out(out: object, *, overwrite: object) -> Path:
         msg = f"overwrite must be True or False; got {overwrite!r}."
         raise InvalidArgumentError(msg, param="overwrite")
     target = Path(os.fspath(out))
-    if target.is_dir() and any(target.iterdir()):
+    if target.is_dir():
+        if not any(target.iterdir()):
+            return target
         if not overwrite:
             msg = f"{target} is a non-empty directory; pass overwrite=True to replace it."
             raise FileExistsError(msg)
