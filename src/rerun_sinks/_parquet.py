@@ -104,6 +104,9 @@ def _check_out(out: object, *, overwrite: object) -> Path:
         msg = f"overwrite must be True or False; got {overwrite!r}."
         raise InvalidArgumentError(msg, param="overwrite")
     target = Path(os.fspath(out))
+    if not target.parent.is_dir():
+        msg = f"the folder of out does not exist: {target.parent}; create it first."
+        raise FileNotFoundError(msg)
     if target.is_dir():
         if not any(target.iterdir()):
             return target

@@ -158,6 +158,12 @@ def test_bad_arguments_raise_typed_errors_and_write_nothing(
     assert _listing(tmp_path) == []
 
 
+def test_a_missing_folder_raises_before_anything_is_written(records, tmp_path):
+    with pytest.raises(FileNotFoundError, match="the folder of out does not exist"):
+        records_to_parquet(records, tmp_path / "no" / "rec.parquet")
+    assert _listing(tmp_path) == []
+
+
 def test_bad_out_raises_a_typed_error(records, tmp_path):
     with pytest.raises(rc.InvalidArgumentError, match="out must be a path"):
         records_to_parquet(records, 42)
