@@ -1,8 +1,10 @@
 """Warnings shown at the user's line, de-duplicated by the library itself.
 
-Rules: a warning points at the first frame outside ``rerun_sinks``' own modules; a
-``once_per_site`` warning is shown once per user file and line, whatever its text and
-whatever the ``warnings`` filters say (Python's own registry is bypassed).
+Rules: a warning points at the first frame outside ``rerun_sinks`` (any module in the
+package's directory); it always reaches the ``warnings`` machinery, even from code run
+without a ``__name__`` in its globals (``exec(code, {})``); a ``once_per_site`` warning is
+shown once per user file and line, whatever its text and whatever the ``warnings`` filters
+say (Python's own registry is bypassed).
 """
 
 from __future__ import annotations
@@ -16,20 +18,7 @@ from rerun_sinks.errors import RerunWarning
 
 __all__ = ["reset_warnings", "warn_once_per_process", "warn_once_per_site", "warn_user"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL = frozenset(
-    os.path.join(_PACKAGE_DIR, name)
-    for name in (
-        "__init__.py",
-        "_api.py",
-        "_background.py",
-        "_file.py",
-        "_recording.py",
-        "_sinks.py",
-        "_time.py",
-        "_warn.py",
-    )
-)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _lock = threading.Lock()
 _seen_sites: set[tuple[str, int]] = set()
 _seen_keys: set[str] = set()
@@ -37,22 +26,20 @@ _seen_keys: set[str] = set()
 
 def _user_frame() -> tuple[str, int, dict[str, object]]:
     frame = sys._getframe(1)
-    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename) in _INTERNAL:
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR
+    ):
         frame = frame.f_back
     return frame.f_code.co_filename, frame.f_lineno, frame.f_globals
 
 
 def _emit(message: str, site: tuple[str, int, dict[str, object]]) -> None:
+    """Hand the warning to ``warnings``, always with a module name (``None`` would drop it)."""
     filename, lineno, module_globals = site
     module = module_globals.get("__name__")
-    warnings.warn_explicit(
-        message,
-        RerunWarning,
-        filename,
-        lineno,
-        module=module if isinstance(module, str) else None,
-        registry=None,
-    )
+    if not isinstance(module, str):  # exec(code, {}): the name warnings.warn gives it
+        module = "<string>"
+    warnings.warn_explicit(message, RerunWarning, filename, lineno, module=module, registry=None)
 
 
 def warn_user(message: str) -> None:

@@ -57,3 +57,27 @@ def test_lenient_warns_the_first_time_at_the_call_site():
     with pytest.warns(rr.RerunWarning, match=r"log_depth_image\(\) dropped") as caught:
         rr.log_depth_image("x", [[1.0, 2.0]], meter=-1, recording=rec)
     assert caught[0].filename == __file__
+
+
+def test_lenient_warning_reaches_warnings_from_code_without_a_module_name():
+    """Embedding hosts run user code with exec(code, {...}): no __name__ in its globals."""
+    rec = rr.new_recording("app")
+    code = compile("rr.log_depth_image('x', [[1.0]], meter=-1, recording=rec)", "user.py", "exec")
+    with pytest.warns(rr.RerunWarning, match=r"log_depth_image\(\) dropped") as caught:
+        exec(code, {"rr": rr, "rec": rec})
+    assert (caught[0].filename, caught[0].lineno) == ("user.py", 1)
+    assert rec.stats.dropped == 1
+
+
+def test_warnings_skip_every_module_of_the_package():
+    """A warning raised through any rerun_sinks module points at the caller's line."""
+    from pathlib import Path
+
+    from rerun_sinks import _warn
+
+    helper = {"warn_user": _warn.warn_user}
+    for module in sorted(Path(_warn.__file__).parent.glob("*.py")):
+        exec(compile("def inner():\n    warn_user('m')", str(module), "exec"), helper)
+        with pytest.warns(rr.RerunWarning) as caught:
+            helper["inner"]()
+        assert caught[0].filename == __file__, module.name
