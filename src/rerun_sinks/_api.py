@@ -69,7 +69,9 @@ class RecordingStream(RecordingEngine):
 
     def save(self, path: PathLike) -> None:
         """Stream the recording (backlog included) to a file; the extension picks the format."""
-        self.set_sink(sink_for_path(path))
+        self.set_sink(
+            sink_for_path(path, application_id=self.application_id, recording_id=self.recording_id)
+        )
 
     def memory_recording(self) -> MemorySink:
         """Send the recording (backlog included) to a new ``MemorySink`` and return it."""
@@ -159,8 +161,9 @@ def init(
     ``spawn=True`` starts the Rerun viewer (extra ``[rerun]``) and streams to it, besides
     ``sink`` when one is given.
     """
+    recording_id = recording_id or _default_recording_id(application_id)
     if spawn:
-        viewer = RerunSink(spawn=True, application_id=application_id)
+        viewer = RerunSink(spawn=True, application_id=application_id, recording_id=recording_id)
         sink = viewer if sink is None else TeeSink(sink, viewer)
     return new_recording(
         application_id,

@@ -24,8 +24,10 @@ __all__ = ["CONVERT_EXTENSIONS", "SAVE_EXTENSIONS", "convert", "sink_for_path"]
 PathLike = str | os.PathLike[str]
 
 
-def _rerun_file(path: str) -> Sink:
-    return RerunSink(path=path)
+def _rerun_file(
+    path: str, *, application_id: str = "rerun_core", recording_id: str | None = None
+) -> Sink:
+    return RerunSink(path=path, application_id=application_id, recording_id=recording_id)
 
 
 _SINKS: Mapping[str, Callable[[str], Sink]] = MappingProxyType(
@@ -37,10 +39,18 @@ CONVERT_EXTENSIONS = (".mcap", ".rrd")
 """Extensions :func:`convert` can write."""
 
 
-def sink_for_path(path: PathLike) -> Sink:
-    """Return a new sink writing to ``path`` (created or truncated); the extension picks it."""
+def sink_for_path(
+    path: PathLike, *, application_id: str | None = None, recording_id: str | None = None
+) -> Sink:
+    """Return a new sink writing to ``path`` (created or truncated); the extension picks it.
+
+    A format that stores them (``.rrd``) gets the recording's application and recording ids.
+    """
     name = os.fspath(path)
-    return _SINKS[_suffix(name, SAVE_EXTENSIONS, action="save()")](name)
+    suffix = _suffix(name, SAVE_EXTENSIONS, action="save()")
+    if suffix == ".rrd" and application_id is not None:
+        return _rerun_file(name, application_id=application_id, recording_id=recording_id)
+    return _SINKS[suffix](name)
 
 
 def convert(

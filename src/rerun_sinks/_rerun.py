@@ -6,7 +6,9 @@ Rules:
 - each sink owns a dedicated ``rerun.RecordingStream`` (never rerun's global or
   thread-local recording) sending to every destination given: ``path`` (``.rrd``),
   ``spawn`` (a new viewer on port 9876), ``connect`` (a gRPC URL);
-- raw images -> ``rr.Image`` (same pixels, ``color_model`` L/RGB/RGBA/BGR/BGRA), JPEG ->
+- raw images -> ``rr.Image`` (same pixels, ``color_model`` L/RGB/RGBA/BGR/BGRA, with
+  width, height and datatype given explicitly, so a one-row or one-column image is never
+  squeezed or transposed by rerun-sdk), JPEG ->
   ``rr.EncodedImage``, depth -> ``rr.DepthImage`` (``meter`` = ``effective_meter``),
   segmentation -> ``rr.SegmentationImage``, annotation context ->
   ``rr.AnnotationContext``; ``draw_order`` kept; ``ext`` components and extension
@@ -151,7 +153,14 @@ def rerun_archetypes(record: Record) -> list[rr.AsComponents]:
                 contents=msg.encoded, media_type="image/jpeg", draw_order=msg.draw_order
             )
         else:
-            main = rr.Image(msg.pixels, msg.color_model.value, draw_order=msg.draw_order)
+            main = rr.Image(
+                bytes=msg.pixels.tobytes(),  # the copy rr.Image(array) would make too
+                width=msg.width,
+                height=msg.height,
+                color_model=msg.color_model.value,
+                datatype=msg.pixels.dtype.type,
+                draw_order=msg.draw_order,
+            )
     elif isinstance(msg, DepthMsg):
         main = rr.DepthImage(msg.pixels, meter=msg.effective_meter, draw_order=msg.draw_order)
     else:
