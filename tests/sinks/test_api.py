@@ -536,14 +536,16 @@ class TestRecordingOptions:
         started = []
 
         class FakeViewer(rr.MemorySink):
-            def __init__(self, *, spawn, application_id):
+            def __init__(self, *, spawn, application_id, recording_id):
                 super().__init__()
-                started.append((spawn, application_id))
+                started.append((spawn, application_id, recording_id))
 
         monkeypatch.setattr("rerun_sinks._api.RerunSink", FakeViewer)
         rec = rr.init("app", spawn=True, strict=True)
         rec.log_image("cam", np.zeros((2, 2), np.uint8))
-        assert started == [(True, "app")]
+        assert started == [(True, "app", rec.recording_id)]
+        rr.init("app", recording_id="run-1", spawn=True)
+        assert started[1] == (True, "app", "run-1")
 
     def test_repr(self):
         rec = rr.new_recording("app", recording_id="r")
