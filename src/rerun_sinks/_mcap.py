@@ -1,116 +1,83 @@
-"""``McapSink``: records as Foxglove images in an MCAP file, plus a lossless sidecar.
+"""``McapSink`` and ``read_mcap_records``: records as Foxglove images in MCAP, and back.
 
 Rules:
-- needs the ``[mcap]`` extra (imported when a sink is created); without it, creating a
-  sink raises ``ImportError`` with the install command;
-- messages are JSON (``json`` message encoding) under Foxglove's published
-  ``foxglove.RawImage`` / ``foxglove.CompressedImage`` JSON schemas (``jsonschema``),
-  ``data`` base64; topic ``/`` + entity path, ``frame_id`` the entity path;
-- raw images: uint8 ``mono8``/``rgb8``/``rgba8``/``bgr8``/``bgra8``; uint16 ``mono16``/
-  ``16UC3``/``16UC4``; float16/32/64 narrowed or widened to float32 ``32FC1``/``32FC3``/
-  ``32FC4``; channels are never swizzled, the channel's ``color_model`` metadata says
-  their order; JPEG: ``CompressedImage`` format ``jpeg``;
-- depth: integers as ``16UC1`` (uint8 widened), floats as ``32FC1`` in metres
-  (``float32(float64(d) / effective_meter)``); the channel's ``meter`` metadata is the
-  units per metre of the published values; segmentation: ``mono8`` / ``mono16``;
-- every record, also annotation contexts and extension messages (which have no Foxglove
-  form), goes to the sidecar channel ``<topic>/rerun_core`` as exactly its
-  ``encode_record`` bytes (message encoding ``rerun-core-rrc``), so
-  :func:`read_mcap_records` gets every record back unchanged;
-- ``log_time`` = ``publish_time`` = the record's ``log_time_ns`` (negative clamped to
-  0), except timeless records, logged at 0 so time-ordered readers show them first;
-  ``sequence`` = ``log_tick`` mod 2**32;
-- a file given by path is owned and closed; a given stream (seekable or not, raw or
-  buffered) is finished on ``close()``, never closed, and MCAP offsets count from the
-  sink's first byte; thread-safe (one lock per sink); ``write``/``flush`` after ``close`` raise
-  :class:`SinkClosedError`.
+- needs the ``[mcap]`` extra: foxglove-sdk writes (its Rust MCAP writer: zstd chunks by
+  default, chunk and message indexes, statistics), ``mcap`` reads, ``protobuf`` and
+  ``foxglove-schemas-protobuf`` encode and decode; without it, creating a sink or calling
+  the reader raises ``ImportError`` with the install command;
+- every record with a Foxglove form (``_foxglove``) is a protobuf ``foxglove.RawImage`` or
+  ``foxglove.CompressedImage`` message on topic ``/`` + entity path (``frame_id`` the
+  entity path), whose channel metadata names the side topic (``rerun_core.side_topic``);
+  then every record, also annotation contexts and extension messages, is a protobuf
+  ``rerun_core.Record`` message (``_mcap_schema``) on ``<topic>/rerun_core``, referring to
+  the image message by its sequence number: pixels are stored once, except where the
+  Foxglove form is lossy;
+- ``log_time`` = ``publish_time`` = the record's ``log_time_ns`` (negative written as 0),
+  also the image's ``timestamp`` (clamped to Foxglove's last second, in 2106);
+  timeless records logged before the first timed record wait for it and take its log
+  time (or, if none comes, the first timeless record's at ``close()``); later timeless
+  records take it at once;
+- a path is created or truncated and closed by the sink; a seekable binary stream is
+  written from its current position (MCAP offsets count from there) and never closed; an
+  unseekable one (a pipe) gets the whole file at ``close()`` (spooled in a temporary file);
+- thread-safe (one lock per sink: each image message and its side message are adjacent);
+  ``write``/``flush`` after ``close`` raise :class:`SinkClosedError`;
+- :func:`read_mcap_records` yields the records of our files exactly, in logging order;
+  Foxglove images of other writers (protobuf or JSON) become records (``_foxglove``); the
+  JSON + ``rerun-core-rrc`` sidecar files of rerun-core 0.1 still read.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import importlib
 import io
-import json
 import os
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from types import MappingProxyType
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final, Literal, Protocol, cast
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO, Literal, cast
 
-import numpy as np
-
-from rerun_core import (
-    ColorModel,
-    DepthMsg,
-    ImageMsg,
-    Record,
-    SegmentationMsg,
-    decode_record,
-    encode_record,
-    format_entity_path,
+from rerun_core import Record, decode_record, format_entity_path
+from rerun_sinks._foxglove import (
+    COMPRESSED_IMAGE,
+    RAW_IMAGE,
+    FoxgloveImage,
+    entity_topic,
+    foreign_record,
+    foxglove_image,
+    record_from_side,
+    side_fields,
+    side_topic,
 )
 from rerun_sinks._sinks import Sink
-from rerun_sinks.errors import SinkClosedError
+from rerun_sinks.errors import ForeignDataError, SinkClosedError
 
-if TYPE_CHECKING:
-    from mcap.reader import McapReader
-
-__all__ = [
-    "COMPRESSED_IMAGE_SCHEMA",
-    "RAW_IMAGE_SCHEMA",
-    "SIDECAR_ENCODING",
-    "SIDECAR_SCHEMA",
-    "McapSink",
-    "read_mcap_records",
-]
+__all__ = ["SIDE_TOPIC_KEY", "McapSink", "read_mcap_records"]
 
 PathLike = str | os.PathLike[str]
 Compression = Literal["zstd", "lz4", "none"]
 
-SIDECAR_ENCODING: Final = "rerun-core-rrc"
-"""Message encoding of the sidecar channels: one ``encode_record`` buffer per message."""
-SIDECAR_SCHEMA: Final = "rerun_core.Record"
-"""Schema name of the sidecar channels (schema encoding ``""``: no schema data)."""
-
+SIDE_TOPIC_KEY = "rerun_core.side_topic"
+"""Channel metadata key of our image channels: the topic of their side records."""
+_LEGACY_ENCODING = "rerun-core-rrc"  # rerun-core 0.1's sidecar: one encode_record per message
 _INSTALL_HINT = "pip install 'rerun-core[mcap]'"
 _COMPRESSIONS = ("zstd", "lz4", "none")
-_SEQUENCE_MOD = 2**32
 _NS = 1_000_000_000
-_UINT8_ENCODINGS: Mapping[ColorModel, str] = MappingProxyType(
-    {
-        ColorModel.L: "mono8",
-        ColorModel.RGB: "rgb8",
-        ColorModel.RGBA: "rgba8",
-        ColorModel.BGR: "bgr8",
-        ColorModel.BGRA: "bgra8",
-    }
-)
-_UINT16_ENCODINGS: Mapping[int, str] = MappingProxyType({1: "mono16", 3: "16UC3", 4: "16UC4"})
-_FLOAT_ENCODINGS: Mapping[int, str] = MappingProxyType({1: "32FC1", 3: "32FC3", 4: "32FC4"})
-_FLOAT32 = np.dtype("<f4")
-_UINT16 = np.dtype("<u2")
-
-Metadata = tuple[tuple[str, str], ...]
+_SEQUENCE_MOD = 2**32
+_TIMESTAMP_END = 2**32 * _NS  # Foxglove timestamps have uint32 seconds (until 2106)
+_TIMESTAMP_MAX = (2**32 - 1, _NS - 1)
 
 
-class _Writer(Protocol):
-    """The part of ``mcap.writer.Writer`` the sink uses, with precise types."""
-
-    def start(self, profile: str, library: str) -> None: ...
-    def register_schema(self, name: str, encoding: str, data: bytes) -> int: ...
-    def register_channel(
-        self, topic: str, message_encoding: str, schema_id: int, metadata: dict[str, str]
-    ) -> int: ...
-    def add_message(
-        self, channel_id: int, log_time: int, data: bytes, publish_time: int, sequence: int
-    ) -> None: ...
-    def finish(self) -> None: ...
+def _missing_extra(what: str) -> str:
+    return (
+        f"{what} needs the optional MCAP packages (foxglove-sdk, mcap, protobuf, "
+        f"foxglove-schemas-protobuf); install them: {_INSTALL_HINT}"
+    )
 
 
 class McapSink(Sink):
-    """Writes records to an MCAP file as Foxglove images plus a lossless sidecar."""
+    """Writes records to an MCAP file as Foxglove images plus lossless side records."""
 
     def __init__(self, target: PathLike | BinaryIO, *, compression: Compression = "zstd") -> None:
         """Create or truncate the ``.mcap`` file at ``target``, or write to a binary stream.
@@ -118,53 +85,84 @@ class McapSink(Sink):
         ``compression`` is the chunk compression: ``"zstd"`` (default), ``"lz4"`` or
         ``"none"``.
         """
-        new_writer = _writer_factory(compression)
+        if compression not in _COMPRESSIONS:
+            msg = (
+                f"McapSink compression must be one of {', '.join(map(repr, _COMPRESSIONS))}; "
+                f"got {compression!r}."
+            )
+            raise ValueError(msg)
+        try:
+            import foxglove  # noqa: PLC0415
+            from foxglove import channels, messages  # noqa: PLC0415
+            from foxglove.mcap import MCAPCompression, MCAPWriteOptions  # noqa: PLC0415
+
+            from rerun_sinks import _mcap_schema  # noqa: PLC0415
+        except ImportError as err:
+            msg = _missing_extra("McapSink")
+            raise ImportError(msg) from err
+        self._fox = foxglove
+        self._channel_types = {
+            RAW_IMAGE: channels.RawImageChannel,
+            COMPRESSED_IMAGE: channels.CompressedImageChannel,
+        }
+        self._messages = messages
+        self._side_class = _mcap_schema.message_class("Record")
+        self._side_schema = foxglove.Schema(
+            name=_mcap_schema.SIDE_SCHEMA, encoding="protobuf", data=_mcap_schema.SCHEMA_DATA
+        )
+        kind = {"zstd": MCAPCompression.Zstd, "lz4": MCAPCompression.Lz4, "none": None}
+        options = MCAPWriteOptions(compression=kind[compression])
         self._lock = threading.Lock()
         self._closed = False
-        self._schemas: dict[str, int] = {}
-        self._channels: dict[tuple[str, str, Metadata], int] = {}
-        self._owned: BinaryIO | None = None
+        self._context = foxglove.Context()
+        self._entities: dict[tuple[str, ...], _Entity] = {}
+        self._sequences: dict[tuple[str, str], int] = {}
+        self._waiting: list[Record] = []  # timeless records before the first timed one
+        self._first_time: int | None = None
+        self._spool: IO[bytes] | None = None
+        self._stream: BinaryIO | None = None
         if isinstance(target, str | os.PathLike):
             self.path: str | None = os.fspath(target)
-            self._owned = cast(BinaryIO, open(self.path, "wb"))  # noqa: SIM115
-            self._output = _Output(self._owned)
+            open(self.path, "wb").close()  # create or truncate; Python's errors for bad paths
+            output: Any = self.path
         else:
             self.path = None
-            self._output = _Output(_binary_stream(target))
-        try:
-            self._writer = new_writer(self._output)
-            self._writer.start(profile="", library="rerun-core")
-        except BaseException:
-            if self._owned is not None:
-                self._owned.close()
-            raise
+            self._stream = _binary_stream(target)
+            if _seekable(self._stream):
+                output = _Offset(self._stream)
+            else:
+                self._spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
+                output = self._spool
+        self._writer = foxglove.open_mcap(
+            output, allow_overwrite=True, context=self._context, writer_options=options
+        )
 
     def write(self, record: Record) -> None:
-        """Add ``record``'s Foxglove message (if it has one) and its sidecar message."""
-        image = _foxglove_message(record)
-        sidecar = encode_record(record)
-        topic = _entity_topic(record.entity_path)
-        log_time = 0 if record.timeless else max(record.log_time_ns, 0)
-        publish_time = max(record.log_time_ns, 0)
-        sequence = record.log_tick % _SEQUENCE_MOD
+        """Write ``record``'s Foxglove image (if it has one) and its side record."""
         with self._lock:
             self._check_open()
-            if image is not None:
-                schema, metadata, message = image
-                channel = self._channel(topic, schema, "json", metadata)
-                self._writer.add_message(channel, log_time, message, publish_time, sequence)
-            channel = self._channel(_sidecar_topic(topic), SIDECAR_SCHEMA, SIDECAR_ENCODING, ())
-            self._writer.add_message(channel, log_time, sidecar, publish_time, sequence)
+            if record.timeless:
+                if self._first_time is None:
+                    self._waiting.append(record)
+                else:
+                    self._emit(record, self._first_time)
+                return
+            log_time = max(record.log_time_ns, 0)
+            if self._first_time is None:
+                self._first_time = log_time
+                self._emit_waiting(log_time)
+            self._emit(record, log_time)
 
     def flush(self) -> None:
-        """Flush the bytes handed to the file so far.
+        """Flush what the MCAP writer has written so far.
 
         Messages of the chunk being built reach the file when the chunk is full or at
-        ``close()``; indexed MCAP readers need the summary that ``close()`` writes.
+        ``close()``; timeless records wait for the first timed record (or ``close()``);
+        indexed MCAP readers need the summary that ``close()`` writes.
         """
         with self._lock:
             self._check_open()
-            self._output.flush()
+            self._writer.flush()
 
     def close(self) -> None:
         """Write the MCAP summary and footer; close the file if the sink opened it."""
@@ -173,30 +171,68 @@ class McapSink(Sink):
                 return
             self._closed = True
             try:
-                self._writer.finish()  # also flushes
+                if self._waiting:
+                    self._emit_waiting(max(self._waiting[0].log_time_ns, 0))
+                self._writer.close()
+                if self._spool is not None and self._stream is not None:
+                    self._spool.seek(0)
+                    shutil.copyfileobj(self._spool, _WholeWrites(self._stream))
+                    self._stream.flush()
             finally:
-                if self._owned is not None:
-                    self._owned.close()
+                if self._spool is not None:
+                    self._spool.close()
 
-    def _channel(self, topic: str, schema: str, encoding: str, metadata: Metadata) -> int:
-        key = (topic, schema, metadata)
-        channel = self._channels.get(key)
-        if channel is None:
-            channel = self._writer.register_channel(
-                topic, encoding, self._schema(schema), dict(metadata)
+    def _emit_waiting(self, log_time: int) -> None:
+        waiting, self._waiting = self._waiting, []
+        for record in waiting:
+            self._emit(record, log_time)
+
+    def _emit(self, record: Record, log_time: int) -> None:
+        entity = self._entities.get(record.entity_path)
+        if entity is None:
+            entity = self._entities[record.entity_path] = self._new_entity(record.entity_path)
+        image = foxglove_image(record.msg)
+        sequence = None
+        if image is not None:
+            key = (entity.topic, image.schema)
+            sequence = self._sequences[key] = (self._sequences.get(key, 0) + 1) % _SEQUENCE_MOD
+            channel: Any = entity.images.get(image.schema)
+            if channel is None:
+                channel = entity.images[image.schema] = self._channel_types[image.schema](
+                    entity.topic,
+                    metadata={SIDE_TOPIC_KEY: entity.side_topic},
+                    context=self._context,
+                )
+            channel.log(self._foxglove_message(image, entity.frame_id, log_time), log_time=log_time)
+        side = self._side_class(**side_fields(record, image, sequence)).SerializeToString()
+        entity.side.log(side, log_time=log_time)
+
+    def _foxglove_message(self, image: FoxgloveImage, frame_id: str, log_time: int) -> Any:
+        messages = self._messages
+        sec, nsec = divmod(log_time, _NS) if log_time < _TIMESTAMP_END else _TIMESTAMP_MAX
+        timestamp = messages.Timestamp(sec, nsec)
+        if image.schema == COMPRESSED_IMAGE:
+            return messages.CompressedImage(
+                timestamp=timestamp, frame_id=frame_id, data=image.data, format=image.encoding
             )
-            self._channels[key] = channel
-        return channel
+        return messages.RawImage(
+            timestamp=timestamp,
+            frame_id=frame_id,
+            width=image.width,
+            height=image.height,
+            encoding=image.encoding,
+            step=image.step,
+            data=image.data,
+        )
 
-    def _schema(self, name: str) -> int:
-        schema = self._schemas.get(name)
-        if schema is None:
-            if name == SIDECAR_SCHEMA:
-                schema = self._writer.register_schema(name, "", b"")
-            else:
-                schema = self._writer.register_schema(name, "jsonschema", _SCHEMA_TEXT[name])
-            self._schemas[name] = schema
-        return schema
+    def _new_entity(self, entity_path: tuple[str, ...]) -> _Entity:
+        side = self._fox.Channel(
+            side_topic(entity_path),
+            schema=self._side_schema,
+            message_encoding="protobuf",
+            context=self._context,
+        )
+        return _Entity(entity_path, side)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -205,158 +241,154 @@ class McapSink(Sink):
             raise SinkClosedError(msg)
 
 
-def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
-    """Iterate over the records stored in the sidecar channels of a finished MCAP.
+class _Entity:
+    """The channels of one entity path."""
 
-    ``source`` is a path or a seekable binary stream; records come in file order (the
-    logging order). Messages of other channels are skipped; a damaged sidecar message
-    raises ``rerun_core.DecodeError``.
+    __slots__ = ("frame_id", "images", "side", "side_topic", "topic")
+
+    def __init__(self, entity_path: tuple[str, ...], side: Any) -> None:
+        self.topic = entity_topic(entity_path)
+        self.frame_id = format_entity_path(entity_path)
+        self.side_topic = side_topic(entity_path)
+        self.side = side
+        self.images: dict[str, Any] = {}
+
+
+def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
+    """Iterate over the records of an MCAP file, in file order.
+
+    ``source`` is a path or a seekable binary stream. Files written by :class:`McapSink`
+    give back every record exactly; Foxglove ``RawImage`` / ``CompressedImage`` messages
+    of other writers (protobuf or JSON) give one record each (docs/INTEROP.md); other
+    channels are skipped. Data that cannot become a record raises
+    :class:`~rerun_sinks.errors.ForeignDataError`.
     """
     try:
         from mcap.reader import make_reader  # noqa: PLC0415
+
+        from rerun_sinks import _mcap_schema  # noqa: PLC0415
+        from rerun_sinks._mcap_decode import decode_foxglove_image  # noqa: PLC0415
     except ImportError as err:
-        msg = f"read_mcap_records needs the optional 'mcap' package; install it: {_INSTALL_HINT}"
+        msg = _missing_extra("read_mcap_records")
         raise ImportError(msg) from err
-    return _sidecar_records(make_reader, source)
+    side_class = _mcap_schema.message_class("Record")
+    return _records(make_reader, decode_foxglove_image, side_class, source)
 
 
-def _sidecar_records(
-    make_reader: Callable[[IO[bytes]], McapReader], source: PathLike | BinaryIO
+def _records(
+    make_reader: Callable[[IO[bytes]], Any],
+    decode_image: Callable[[str, str, bytes], FoxgloveImage],
+    side_class: Any,
+    source: PathLike | BinaryIO,
 ) -> Iterator[Record]:
     with contextlib.ExitStack() as stack:
         if isinstance(source, str | os.PathLike):
             stream: IO[bytes] = stack.enter_context(open(source, "rb"))
         else:
             stream = cast(IO[bytes], source)
-        for _schema, channel, message in make_reader(stream).iter_messages(log_time_order=False):
-            if channel.message_encoding == SIDECAR_ENCODING:
-                yield decode_record(message.data)
+        reader = make_reader(stream)
+        summary = reader.get_summary()
+        channels = () if summary is None else summary.channels.values()
+        if any(c.message_encoding == _LEGACY_ENCODING for c in channels):
+            for _schema, channel, message in reader.iter_messages(log_time_order=False):
+                if channel.message_encoding == _LEGACY_ENCODING:
+                    yield decode_record(message.data)
+            return
+        pending: dict[tuple[str, str, int], FoxgloveImage] = {}
+        tick = 0
+        for schema, channel, message in reader.iter_messages(log_time_order=False):
+            name = "" if schema is None else schema.name
+            where = f"{channel.topic!r} (message {message.sequence})"
+            if name == side_class.DESCRIPTOR.full_name:
+                side = side_class.FromString(message.data)
+                yield _side_record(side, pending, where)
+            elif name in (RAW_IMAGE, COMPRESSED_IMAGE):
+                image = _decoded(decode_image, name, channel.message_encoding, message.data, where)
+                if SIDE_TOPIC_KEY in channel.metadata:
+                    pending[(channel.topic, name, message.sequence)] = image
+                else:
+                    yield foreign_record(channel.topic, image, message.log_time, tick)
+                    tick += 1
 
 
-def _entity_topic(entity_path: tuple[str, ...]) -> str:
-    """Return the MCAP topic of an entity path: ``/`` + path (``/`` for the root)."""
-    return "/" + "/".join(entity_path)
-
-
-def _sidecar_topic(topic: str) -> str:
-    """Return the sidecar topic of ``topic``: ``<topic>/rerun_core``."""
-    return topic.rstrip("/") + "/rerun_core"
-
-
-def _foxglove_message(record: Record) -> tuple[str, Metadata, bytes] | None:
-    """Return ``(schema name, channel metadata, JSON message bytes)`` for ``record``.
-
-    ``None`` for messages without a Foxglove form (annotation contexts, extensions).
-    """
-    msg = record.msg
-    frame_id = format_entity_path(record.entity_path)
-    sec, nsec = divmod(max(record.log_time_ns, 0), _NS)
-    head: dict[str, Any] = {"timestamp": {"sec": sec, "nsec": nsec}, "frame_id": frame_id}
-    if isinstance(msg, ImageMsg):
-        model = (("kind", "image"), ("color_model", msg.color_model.value))
-        if msg.pixels is None:  # encoded images are always JPEG (PNG is decoded to pixels)
-            message = _json({**head, "format": "jpeg"}, cast(bytes, msg.encoded))
-            return "foxglove.CompressedImage", model, message
-        encoding, pixels = _image_pixels(msg.pixels, msg.color_model)
-        return "foxglove.RawImage", model, _raw_image(head, encoding, pixels)
-    if isinstance(msg, DepthMsg):
-        encoding, pixels, meter = _depth_pixels(msg)
-        metadata = (("kind", "depth"), ("meter", repr(meter)))
-        return "foxglove.RawImage", metadata, _raw_image(head, encoding, pixels)
-    if isinstance(msg, SegmentationMsg):
-        encoding = "mono8" if msg.pixels.dtype.itemsize == 1 else "mono16"
-        return (
-            "foxglove.RawImage",
-            (("kind", "segmentation"),),
-            _raw_image(head, encoding, msg.pixels),
-        )
-    return None
-
-
-def _image_pixels(
-    pixels: np.ndarray[Any, Any], color_model: ColorModel
-) -> tuple[str, np.ndarray[Any, Any]]:
-    if pixels.dtype.kind == "f":
-        return _FLOAT_ENCODINGS[pixels.shape[2]], pixels.astype(_FLOAT32, copy=False)
-    if pixels.dtype.itemsize == 2:
-        return _UINT16_ENCODINGS[pixels.shape[2]], pixels
-    return _UINT8_ENCODINGS[color_model], pixels
-
-
-def _depth_pixels(msg: DepthMsg) -> tuple[str, np.ndarray[Any, Any], float]:
-    pixels, meter = msg.pixels, msg.effective_meter
-    if pixels.dtype.kind != "f":
-        return "16UC1", pixels.astype(_UINT16, copy=False), meter
-    if pixels.dtype == _FLOAT32 and meter == 1.0:
-        return "32FC1", pixels, 1.0
-    metres = np.divide(pixels, meter, dtype=np.float64).astype(_FLOAT32)
-    return "32FC1", metres, 1.0
-
-
-def _raw_image(head: dict[str, Any], encoding: str, pixels: np.ndarray[Any, Any]) -> bytes:
-    height, width = pixels.shape[:2]
-    fields = {"width": width, "height": height, "encoding": encoding}
-    return _json({**head, **fields, "step": pixels.nbytes // height}, pixels)
-
-
-def _json(fields: dict[str, Any], data: bytes | np.ndarray[Any, Any]) -> bytes:
-    """Return the JSON object ``fields`` plus ``"data"``: ``data`` in base64.
-
-    The base64 text needs no JSON escaping, so it is spliced in rather than passed
-    through ``json.dumps`` (which would scan megabytes of it again).
-    """
-    view = memoryview(data.data if isinstance(data, np.ndarray) else data)
-    head = json.dumps(fields, separators=(",", ":")).encode()
-    return b"".join((head[:-1], b',"data":"', base64.b64encode(view.cast("B")), b'"}'))
-
-
-def _writer_factory(compression: str) -> Callable[[_Output], _Writer]:
-    if compression not in _COMPRESSIONS:
-        msg = (
-            f"McapSink compression must be one of {', '.join(map(repr, _COMPRESSIONS))}; "
-            f"got {compression!r}."
-        )
-        raise ValueError(msg)
+def _decoded(
+    decode: Callable[[str, str, bytes], FoxgloveImage],
+    schema: str,
+    encoding: str,
+    data: bytes,
+    where: str,
+) -> FoxgloveImage:
     try:
-        from mcap.writer import CompressionType, Writer  # noqa: PLC0415
-
-        if compression != "none":
-            importlib.import_module("zstandard" if compression == "zstd" else "lz4.frame")
-    except ImportError as err:
-        msg = (
-            f"McapSink needs the optional package {err.name!r} (from the [mcap] extra); "
-            f"install it: {_INSTALL_HINT}"
-        )
-        raise ImportError(msg) from err
-    kind = CompressionType[compression.upper()]
-    return lambda output: cast(_Writer, Writer(cast(IO[bytes], output), compression=kind))
+        return decode(schema, encoding, data)
+    except ForeignDataError as err:
+        msg = f"{schema} on {where}: {err}"
+        raise ForeignDataError(msg) from err
 
 
-class _Output:
-    """The stream as mcap's writer sees it: whole writes, offsets counted from the start.
+def _side_record(
+    side: Any, pending: dict[tuple[str, str, int], FoxgloveImage], where: str
+) -> Record:
+    image = None
+    if side.HasField("image_sequence"):
+        compressed = side.kind == "image" and not side.HasField("dtype")
+        schema = COMPRESSED_IMAGE if compressed else RAW_IMAGE
+        key = (entity_topic(tuple(side.entity_path)), schema, side.image_sequence)
+        image = pending.pop(key, None)
+        if image is None:
+            msg = f"the side record on {where} refers to {schema} {key[2]}, which is missing"
+            raise ForeignDataError(msg)
+    try:
+        return record_from_side(side, image)
+    except ForeignDataError:
+        raise
+    except ValueError as err:  # the core's errors are ValueErrors too
+        msg = f"the side record on {where} breaks a rule: {err}"
+        raise ForeignDataError(msg) from err
 
-    Raw streams may write partially; pipes cannot ``tell``; MCAP offsets are relative to
-    the file's first byte even when the stream did not start at position 0.
-    """
+
+class _Offset:
+    """A seekable stream as foxglove-sdk sees it: offsets from where the sink started."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self._position = 0
+        self._writes = _WholeWrites(stream)
+        self._start = stream.tell()
+
+    def write(self, data: bytes) -> int:
+        return self._writes.write(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            offset += self._start
+        return self._stream.seek(offset, whence) - self._start
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+class _WholeWrites:
+    """Writes every byte, also to raw streams that write partially (or return ``None``)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
 
     def write(self, data: bytes | memoryview) -> int:
         view = memoryview(data).cast("B")
         size = view.nbytes
         while view.nbytes:
-            written = cast(int | None, self._stream.write(view))  # raw streams may return None
+            written = cast(int | None, self._stream.write(view))
             view = view[written if isinstance(written, int) else view.nbytes :]
-        self._position += size
         return size
 
-    def tell(self) -> int:
-        return self._position
 
-    def flush(self) -> None:
-        self._stream.flush()
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        if not stream.seekable():
+            return False
+        stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
 
 
 def _binary_stream(target: object) -> BinaryIO:
@@ -367,200 +399,3 @@ def _binary_stream(target: object) -> BinaryIO:
         )
         raise TypeError(msg)
     return cast(BinaryIO, target)
-
-
-def _schema_text(schema: dict[str, Any]) -> bytes:
-    """Return the schema text as published (2-space indented JSON, final newline)."""
-    return (json.dumps(schema, indent=2) + "\n").encode()
-
-
-# Foxglove's published JSON schemas (foxglove/foxglove-sdk, schemas/jsonschema/, commit
-# ca8a1ced73b2737d03e2e3f282b57359a1a4cb72); json.dumps(indent=2) + newline gives the file text.
-_TIMESTAMP: dict[str, Any] = {
-    "type": "object",
-    "title": "time",
-    "properties": {
-        "sec": {"type": "integer", "minimum": 0},
-        "nsec": {"type": "integer", "minimum": 0, "maximum": 999999999},
-    },
-    "description": "Timestamp of image",
-}
-_FRAME_ID: dict[str, Any] = {
-    "type": "string",
-    "description": (
-        "Frame of reference for the image. The origin of the frame is the optical "
-        "center of the camera. +x points to the right in the image, +y points "
-        "down, and +z points into the plane of the image."
-    ),
-}
-_RAW_IMAGE: dict[str, Any] = {
-    "title": "foxglove.RawImage",
-    "description": "A raw image",
-    "$comment": "Generated by https://github.com/foxglove/foxglove-sdk",
-    "type": "object",
-    "properties": {
-        "timestamp": _TIMESTAMP,
-        "frame_id": _FRAME_ID,
-        "width": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "Image width in pixels",
-        },
-        "height": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "Image height in pixels",
-        },
-        "encoding": {
-            "type": "string",
-            "description": (
-                "Encoding of the raw image data. See the `data` field description for "
-                "supported values."
-            ),
-        },
-        "step": {
-            "type": "integer",
-            "minimum": 0,
-            "description": (
-                "Byte length of a single row. This is usually some multiple of `width` "
-                "depending on the encoding, but can be greater to incorporate padding."
-            ),
-        },
-        "data": {
-            "type": "string",
-            "contentEncoding": "base64",
-            "description": (
-                "Raw image data.\n"
-                "\n"
-                "For each `encoding` value, the `data` field contains image pixel data "
-                "serialized as follows:\n"
-                "\n"
-                "- `yuv422` or `uyvy`:\n"
-                "  - Pixel colors are decomposed into "
-                "[Y'UV](https://en.wikipedia.org/wiki/Y%E2%80%B2UV) channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - U and V values are shared between horizontal pairs of pixels. Each "
-                "pair of output pixels is serialized as [U, Y1, V, Y2].\n"
-                "  - `step` must be greater than or equal to `width` * 2.\n"
-                "- `yuv422_yuy2` or  `yuyv`:\n"
-                "  - Pixel colors are decomposed into "
-                "[Y'UV](https://en.wikipedia.org/wiki/Y%E2%80%B2UV) channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - U and V values are shared between horizontal pairs of pixels. Each "
-                "pair of output pixels is encoded as [Y1, U, Y2, V].\n"
-                "  - `step` must be greater than or equal to `width` * 2.\n"
-                "- `nv12`:\n"
-                "  - Pixel colors are decomposed into "
-                "[Y'UV](https://en.wikipedia.org/wiki/Y%E2%80%B2UV) channels using 4:2:0 "
-                "chroma subsampling. The data is stored in "
-                "[NV12](https://www.kernel.org/doc/html/v4.10/media/uapi/v4l/pixfmt-nv12.ht"
-                "ml) semi-planar layout with two contiguous planes: a Y (luma) plane "
-                "followed by an interleaved UV (chroma) plane.\n"
-                "  - All channel values are represented as unsigned 8-bit integers.\n"
-                "  - Both planes use `step` as their row stride.\n"
-                "  - The Y plane contains one luma value per pixel (`step` * `height` "
-                "bytes).\n"
-                "  - The UV plane contains interleaved U, V chroma pairs, subsampled by a "
-                "factor of 2 in both dimensions (`width`/2 pairs per row, `height`/2 rows, "
-                "`step` * `height`/2 bytes). Each U, V pair is shared by a 2x2 block of "
-                "pixels.\n"
-                "  - `width` and `height` must be even.\n"
-                "  - `step` must be greater than or equal to `width`.\n"
-                "  - Total `data` length is `step` * `height` * 3/2 bytes.\n"
-                "- `rgb8`:\n"
-                "  - Pixel colors are decomposed into Red, Green, and Blue channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - Each output pixel is serialized as [R, G, B].\n"
-                "  - `step` must be greater than or equal to `width` * 3.\n"
-                "- `rgba8`:\n"
-                "  - Pixel colors are decomposed into Red, Green, Blue, and Alpha "
-                "channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - Each output pixel is serialized as [R, G, B, Alpha].\n"
-                "  - `step` must be greater than or equal to `width` * 4.\n"
-                "- `bgr8` or `8UC3`:\n"
-                "  - Pixel colors are decomposed into Blue, Green, and Red channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - Each output pixel is serialized as [B, G, R].\n"
-                "  - `step` must be greater than or equal to `width` * 3.\n"
-                "- `bgra8`:\n"
-                "  - Pixel colors are decomposed into Blue, Green, Red, and Alpha "
-                "channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers.\n"
-                "  - Each output pixel is encoded as [B, G, R, Alpha].\n"
-                "  - `step` must be greater than or equal to `width` * 4.\n"
-                "- `32FC1`:\n"
-                "  - Pixel brightness is represented as a single-channel, 32-bit "
-                "little-endian IEEE 754 floating-point value, ranging from 0.0 (black) to "
-                "1.0 (white).\n"
-                "  - `step` must be greater than or equal to `width` * 4.\n"
-                "- `bayer_rggb8`, `bayer_bggr8`, `bayer_gbrg8`, or `bayer_grbg8`:\n"
-                "  - Pixel colors are decomposed into Red, Blue and Green channels.\n"
-                "  - Pixel channel values are represented as unsigned 8-bit integers, and "
-                "serialized in a 2x2 bayer filter pattern.\n"
-                "  - The order of the four letters after `bayer_` determine the layout, so "
-                "for `bayer_wxyz8` the pattern is:\n"
-                "  ```text\n"
-                "  w | x\n"
-                "  - + -\n"
-                "  y | z\n"
-                "  ```\n"
-                "  - `step` must be greater than or equal to `width`.\n"
-                "- `mono8` or `8UC1`:\n"
-                "  - Pixel brightness is represented as unsigned 8-bit integers.\n"
-                "  - `step` must be greater than or equal to `width`.\n"
-                "- `mono16` or `16UC1`:\n"
-                "  - Pixel brightness is represented as 16-bit unsigned little-endian "
-                "integers. Rendering of these values is controlled in [Image panel color "
-                "mode "
-                "settings](https://docs.foxglove.dev/docs/visualization/panels/image#genera"
-                "l).\n"
-                "  - `step` must be greater than or equal to `width` * 2.\n"
-            ),
-        },
-    },
-    "required": [
-        "timestamp",
-        "frame_id",
-        "width",
-        "height",
-        "encoding",
-        "step",
-        "data",
-    ],
-}
-
-_COMPRESSED_IMAGE: dict[str, Any] = {
-    "title": "foxglove.CompressedImage",
-    "description": "A compressed image",
-    "$comment": "Generated by https://github.com/foxglove/foxglove-sdk",
-    "type": "object",
-    "properties": {
-        "timestamp": _TIMESTAMP,
-        "frame_id": _FRAME_ID,
-        "data": {
-            "type": "string",
-            "contentEncoding": "base64",
-            "description": "Compressed image data",
-        },
-        "format": {
-            "type": "string",
-            "description": "Image format\n\nSupported values: `jpeg`, `png`, `webp`, `avif`",
-        },
-    },
-    "required": [
-        "timestamp",
-        "frame_id",
-        "data",
-        "format",
-    ],
-}
-
-
-RAW_IMAGE_SCHEMA: Final = _schema_text(_RAW_IMAGE)
-"""Foxglove's ``foxglove.RawImage`` JSON schema, as published in foxglove/foxglove-sdk."""
-COMPRESSED_IMAGE_SCHEMA: Final = _schema_text(_COMPRESSED_IMAGE)
-"""Foxglove's ``foxglove.CompressedImage`` JSON schema, as published in foxglove/foxglove-sdk."""
-_SCHEMA_TEXT: Mapping[str, bytes] = MappingProxyType(
-    {"foxglove.RawImage": RAW_IMAGE_SCHEMA, "foxglove.CompressedImage": COMPRESSED_IMAGE_SCHEMA}
-)

@@ -1,0 +1,63 @@
+"""Foxglove image messages (protobuf or JSON) to their fields, for the MCAP reader.
+
+Rules: protobuf messages are decoded with Foxglove's published schemas
+(``foxglove-schemas-protobuf``), JSON ones as Foxglove's JSON schemas say (``data`` in
+base64); anything else, or a message that does not decode, raises
+:class:`~rerun_sinks.errors.ForeignDataError`. Imports ``protobuf``: only ``_mcap``
+imports this module, when the reader is called.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from foxglove_schemas_protobuf.CompressedImage_pb2 import CompressedImage
+from foxglove_schemas_protobuf.RawImage_pb2 import RawImage
+from google.protobuf.message import DecodeError
+
+from rerun_sinks._foxglove import COMPRESSED_IMAGE, FoxgloveImage
+from rerun_sinks.errors import ForeignDataError
+
+__all__ = ["decode_foxglove_image"]
+
+
+def decode_foxglove_image(schema: str, encoding: str, data: bytes) -> FoxgloveImage:
+    """Return the fields of a ``foxglove.RawImage`` / ``CompressedImage`` message."""
+    if encoding == "protobuf":
+        return _protobuf_image(schema, data)
+    if encoding == "json":
+        return _json_image(schema, data)
+    msg = f"message encoding {encoding!r} is not supported; rerun_core reads protobuf and json"
+    raise ForeignDataError(msg)
+
+
+def _protobuf_image(schema: str, data: bytes) -> FoxgloveImage:
+    try:
+        if schema == COMPRESSED_IMAGE:
+            compressed = CompressedImage.FromString(data)
+            return FoxgloveImage(schema, compressed.format, 0, 0, 0, compressed.data)
+        raw = RawImage.FromString(data)
+    except DecodeError as err:
+        msg = f"not a protobuf {schema}: {err}"
+        raise ForeignDataError(msg) from err
+    return FoxgloveImage(schema, raw.encoding, raw.width, raw.height, raw.step, raw.data)
+
+
+def _json_image(schema: str, data: bytes) -> FoxgloveImage:
+    try:
+        fields = json.loads(data)
+        pixels = base64.b64decode(fields["data"], validate=True)
+        if schema == COMPRESSED_IMAGE:
+            return FoxgloveImage(schema, str(fields["format"]), 0, 0, 0, pixels)
+        return FoxgloveImage(
+            schema,
+            str(fields["encoding"]),
+            int(fields["width"]),
+            int(fields["height"]),
+            int(fields["step"]),
+            pixels,
+        )
+    except (ValueError, KeyError, TypeError) as err:
+        msg = f"not a JSON {schema}: {err!r}"
+        raise ForeignDataError(msg) from err
