@@ -19,7 +19,7 @@ tuple from an array.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NoReturn, get_args, get_origin
+from typing import Any, NoReturn, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
@@ -39,7 +39,9 @@ from rerun_core._messages import (
 )
 from rerun_core._record import Record, TimeValue
 
-__all__ = ["ArraySpec", "RecordMeta", "from_meta", "load_meta", "to_meta"]
+__all__ = ["ArraySpec", "RecordMeta", "from_meta", "load_cbor", "load_meta", "to_meta"]
+
+_T = TypeVar("_T")
 
 CONVERTER = make_converter(omit_if_default=True)
 _MAX_DEPTH = 16  # RecordMeta nests 7 deep; deeper CBOR is not a record
@@ -111,6 +113,11 @@ CONVERTER.register_structure_hook_factory(_is_tuple, _tuple_hook)
 
 def load_meta(data: bytes) -> RecordMeta:
     """Parse CBOR record metadata strictly (see the module rules); errors are plain exceptions."""
+    return load_cbor(data, RecordMeta)
+
+
+def load_cbor(data: bytes, cls: type[_T]) -> _T:
+    """Parse CBOR into the schema class ``cls`` with the rules of :func:`load_meta`."""
     try:
         tree = cbor2.loads(
             data,
@@ -125,7 +132,7 @@ def load_meta(data: bytes) -> RecordMeta:
         reason = f"{exc}: {exc.__cause__}" if exc.__cause__ is not None else str(exc)
         raise ValueError(reason) from None
     try:
-        meta: RecordMeta = CONVERTER.structure(tree, RecordMeta)
+        meta: _T = CONVERTER.structure(tree, cls)
     except cattrs.BaseValidationError as exc:
         details = transform_error(exc, format_exception=lambda error, _: str(error))
         raise ValueError("; ".join(details)) from None

@@ -149,12 +149,12 @@ def verify(file: str) -> None:
     with _progress(path.stat().st_size, "verifying") as update:
         report = verify_file(path, progress=update)
     if report.ok:
-        click.echo(f"ok: {report.count} records, {report.size} bytes")
+        click.echo(f"ok: {report.count} records, {report.size} bytes, index {report.index}")
         return
     msg = (
         f"damaged: {report.count} intact records, first bad record at byte offset "
         f"{report.first_bad_offset}, {report.damaged_bytes} of {report.size} bytes damaged "
-        f"({report.first_error}); run 'rerun-core recover {file} OUT.rrc'"
+        f"({report.first_error}), index {report.index}; run 'rerun-core recover {file} OUT.rrc'"
     )
     raise click.ClickException(msg)
 

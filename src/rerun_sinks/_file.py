@@ -10,7 +10,10 @@ Rules:
 - a given stream gets ``stream.write`` per part and is never closed by the sink;
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
-  ``flush`` after ``close()`` raises :class:`SinkClosedError`.
+  ``flush`` after ``close()`` raises :class:`SinkClosedError`;
+- the sink notes each record's offset, length, entity, format and times (a catalog row)
+  and ``close()`` appends the index record of format 1.1, unless a write failed (then
+  the file has no index and readers scan it).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Sequence
 from typing import BinaryIO, cast
 
 from rerun_core import Record, encode_record_parts
+from rerun_core.catalog import CatalogBuilder, encode_index
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import SinkClosedError
 
@@ -39,6 +43,8 @@ class FileSink(Sink):
         """Create or truncate the file at ``target``, or write to the binary stream ``target``."""
         self._lock = threading.Lock()
         self._closed = False
+        self._catalog: CatalogBuilder | None = CatalogBuilder()
+        self._offset = 0
         self._target: int | BinaryIO
         if isinstance(target, str | os.PathLike):
             self.path: str | None = os.fspath(target)
@@ -53,13 +59,26 @@ class FileSink(Sink):
 
     def write_many(self, records: Sequence[Record]) -> None:
         """Append the encoded ``records`` in order, with as few system calls as possible."""
-        parts = [part for record in records for part in encode_record_parts(record)]
+        encoded = [encode_record_parts(record) for record in records]
+        parts = [part for record_parts in encoded for part in record_parts]
         with self._lock:
             self._check_open()
+            self._write(parts)
+            if self._catalog is not None:
+                for record, record_parts in zip(records, encoded, strict=True):
+                    length = sum(_nbytes(part) for part in record_parts)
+                    self._catalog.add(self._offset, length, record)
+                    self._offset += length
+
+    def _write(self, parts: Sequence[Part]) -> None:
+        try:
             if isinstance(self._target, int):
                 _writev_all(self._target, parts)
             else:
                 _write_stream(self._target, parts)
+        except BaseException:
+            self._catalog = None  # the bytes on disk are unknown: no index, readers scan
+            raise
 
     def flush(self) -> None:
         """Make every record written so far durable."""
@@ -76,10 +95,15 @@ class FileSink(Sink):
             if self._closed:
                 return
             self._closed = True
-            if isinstance(self._target, int):
-                os.close(self._target)
-            else:
-                self._target.flush()
+            try:
+                if self._catalog is not None:
+                    index, self._catalog = encode_index(self._catalog.build(), self._offset), None
+                    self._write((index,))
+            finally:
+                if isinstance(self._target, int):
+                    os.close(self._target)
+                else:
+                    self._target.flush()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -98,6 +122,10 @@ def _binary_stream(target: object) -> BinaryIO:
         )
         raise TypeError(msg)
     return cast(BinaryIO, target)
+
+
+def _nbytes(part: Part) -> int:
+    return part.nbytes if isinstance(part, memoryview) else len(part)
 
 
 def _views(parts: Sequence[Part]) -> list[memoryview]:

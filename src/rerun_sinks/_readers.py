@@ -2,6 +2,8 @@
 
 Rules: files are memory-mapped read-only, so decoded pixels are views of the file that no
 one can write; ``verify`` and ``recover`` never raise on damaged content, they report it.
+Index records (format 1.1) are never yielded or counted as log records: ``verify``
+reports the index's state and ``recover`` writes a fresh one.
 """
 
 from __future__ import annotations
@@ -12,8 +14,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
+import numpy as np
 
 from rerun_core import Record, RecordSpan, iter_records, scan_records
+from rerun_core.catalog import (
+    KIND_INDEX,
+    LOG_KINDS,
+    CatalogBuilder,
+    decode_record_at,
+    encode_index,
+    read_index,
+)
 
 __all__ = ["VerifyReport", "read_records", "recover", "verify"]
 
@@ -38,13 +49,18 @@ def read_records(path: PathLike) -> Iterator[Record]:
 
 @attrs.frozen
 class VerifyReport:
-    """What ``verify`` found: intact record count and where damage starts."""
+    """What ``verify`` found: intact log record count, where damage starts, the index.
+
+    ``index`` is ``"valid"`` (it lists exactly the intact log records), ``"missing"``,
+    ``"damaged"`` or ``"stale"`` (intact, but not a list of this file's records).
+    """
 
     count: int
     first_bad_offset: int | None
     damaged_bytes: int
     size: int
     first_error: str | None = None
+    index: str = "missing"
 
     @property
     def ok(self) -> bool:
@@ -61,32 +77,48 @@ def _spans(data: mmap.mmap | bytes, progress: Callable[[int], None] | None) -> I
 
 def verify(path: PathLike, *, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check every record's framing and CRCs; ``progress`` gets the bytes scanned."""
-    count = damaged = 0
+    data = _map(path)
+    damaged = 0
+    log_offsets: list[int] = []
     first_bad: RecordSpan | None = None
-    for span in _spans(_map(path), progress):
+    for span in _spans(data, progress):
         if span.error is None:
-            count += 1
+            if span.kind in LOG_KINDS:
+                log_offsets.append(span.offset)
             continue
         damaged += span.length
         first_bad = first_bad or span
+    index = read_index(data)
+    status = index.status
+    if index.catalog is not None and not np.array_equal(index.catalog.offset, log_offsets):
+        status = "stale"
     return VerifyReport(
-        count=count,
+        count=len(log_offsets),
         first_bad_offset=None if first_bad is None else first_bad.offset,
         damaged_bytes=damaged,
         size=Path(path).stat().st_size,
         first_error=None if first_bad is None else str(first_bad.error),
+        index=status,
     )
 
 
 def recover(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | None = None) -> int:
-    """Copy every intact record of ``src`` to ``dst`` (created or truncated); return the count."""
+    """Copy every intact record of ``src`` to ``dst`` (created or truncated), then a fresh index.
+
+    Old index records are dropped. Returns the number of log records copied.
+    """
     data = _map(src)
-    copied = 0
+    catalog = CatalogBuilder()
+    offset = 0
     with Path(dst).open("wb") as out:
         for span in _spans(data, progress):
-            if span.error is None:
-                out.write(memoryview(data)[span.offset : span.offset + span.length])
-                copied += 1
+            if span.error is not None or span.kind == KIND_INDEX:
+                continue
+            out.write(memoryview(data)[span.offset : span.offset + span.length])
+            if span.kind in LOG_KINDS:
+                catalog.add(offset, span.length, decode_record_at(data, span.offset))
+            offset += span.length
+        out.write(encode_index(catalog.build(), offset))
         out.flush()
         os.fsync(out.fileno())
-    return copied
+    return len(catalog)

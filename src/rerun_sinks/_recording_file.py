@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rerun_core import InvalidArgumentError, Record, format_entity_path, parse_entity_path
-from rerun_core.catalog import MSG_KINDS, Catalog, decode_record_at, scan_catalog
+from rerun_core.catalog import MSG_KINDS, Catalog, decode_record_at, read_index, scan_catalog
 
 __all__ = ["RecordingFile", "open_recording"]
 
@@ -301,10 +301,11 @@ def open_recording(path: PathLike) -> RecordingFile:
         size = os.fstat(file.fileno()).st_size
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
     buffer: mmap.mmap | bytes = b"" if data is None else data
-    catalog = scan_catalog(buffer)
+    index = read_index(buffer)
+    catalog = index.catalog if index.catalog is not None else scan_catalog(buffer)
     offsets = catalog.offset
 
     def record_at(position: int) -> Record:
         return decode_record_at(buffer, int(offsets[position]))
 
-    return RecordingFile(name, catalog, record_at, indexed=False, resource=data)
+    return RecordingFile(name, catalog, record_at, indexed=index.catalog is not None, resource=data)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import rerun_core as rc
 from rerun_core import strategies as rcst
+from rerun_core.catalog import read_index
 from rerun_sinks import FileSink, MemorySink
 
 IMAGE_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
@@ -62,7 +63,12 @@ def test_file_sink_bytes_equal_memory_sink_bytes(records: list[rc.Record]) -> No
         for record in records:
             memory.write(record)
             file_sink.write(record)
-    assert stream.getvalue() == memory.getvalue() == b"".join(rc.encode_record(r) for r in records)
+    data = stream.getvalue()
+    index = read_index(data)
+    assert (index.status, index.offset) == ("valid", len(memory.getvalue()))
+    assert (
+        data[: index.offset] == memory.getvalue() == b"".join(rc.encode_record(r) for r in records)
+    )
 
 
 @given(rcst.records())

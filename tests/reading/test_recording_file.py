@@ -209,7 +209,7 @@ class TestDamage:
         self, path: Path, tmp_path: Path
     ) -> None:
         data = path.read_bytes()
-        ends = [*_frame_offsets(path)[1:], len(data)]
+        ends = _frame_offsets(path)[1:]  # where each log record ends; the index is last
         records = _records()
         cut = tmp_path / "cut.rrc"
         for size in range(0, len(data) + 1, 7):
@@ -224,11 +224,28 @@ class TestDamage:
         offsets = _frame_offsets(path)
         data[offsets[3] + 30] ^= 0xFF
         bad = tmp_path / "bad.rrc"
-        bad.write_bytes(bytes(data))
+        bad.write_bytes(bytes(data[: offsets[-1]]))  # without its index: a scan
         records = _records()
         with open_recording(bad) as f:
+            assert not f.indexed
             assert list(f) == records[:3] + records[4:]
             assert len(f) == verify(bad).count
+
+    def test_a_damaged_record_listed_by_a_valid_index_raises_when_read(
+        self, path: Path, tmp_path: Path
+    ) -> None:
+        data = bytearray(path.read_bytes())
+        offsets = _frame_offsets(path)
+        data[offsets[3] + 30] ^= 0xFF
+        bad = tmp_path / "bad.rrc"
+        bad.write_bytes(bytes(data))
+        with open_recording(bad) as f:
+            assert f.indexed
+            assert len(f) == len(_records())
+            assert f[4] == _records()[4]
+            with pytest.raises(rc.DecodeError, match="CRC") as caught:
+                f[3]
+            assert caught.value.offset == offsets[3]
 
 
 def test_same_answers_as_read_records(path: Path) -> None:

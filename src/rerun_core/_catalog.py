@@ -1,0 +1,238 @@
+"""The catalog of a recording: one row per log record, as column arrays.
+
+Rules: rows are in file order; ``offset``/``length`` locate a record's frame in its
+buffer (0 for records that did not come from one); entities, message formats and
+timelines are tables the rows point into by id (first-seen order). A timeline keeps the
+kind of the first record that carries it. Building a row is cheap (a few dict lookups
+and list appends), so a writer can keep a catalog as it goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+from rerun_core._codec import KIND_RECORD, Buffer, _decode_frame, _frame, _next_intact
+from rerun_core._messages import (
+    AnnotationContextMsg,
+    DepthMsg,
+    ExtensionMsg,
+    ImageMsg,
+    Message,
+    SegmentationMsg,
+)
+from rerun_core._record import Record, TimeValue
+from rerun_core.errors import DecodeError
+
+__all__ = [
+    "LOG_KINDS",
+    "MSG_KINDS",
+    "Catalog",
+    "CatalogBuilder",
+    "MsgFormat",
+    "decode_record_at",
+    "scan_catalog",
+]
+
+LOG_KINDS = frozenset({KIND_RECORD})
+"""The record kinds that hold a log record (the others: index, unknown kinds)."""
+
+MSG_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension")
+"""The message kinds, as the ``kind`` of the record metadata names them."""
+
+Array = np.ndarray[Any, Any]
+
+
+@attrs.frozen(kw_only=True)
+class MsgFormat:
+    """What a message looks like without its pixels: kind, dtype, shape, colour, codec."""
+
+    kind: str
+    dtype: str | None = None
+    shape: tuple[int, ...] = ()
+    color_model: str | None = None
+    media_type: str | None = None
+    classes: int | None = None
+    components: tuple[str, ...] = ()
+
+
+_FormatKey = tuple[Any, ...]
+
+
+def _format_key(msg: Message) -> _FormatKey:
+    kind = type(msg)
+    if kind is ImageMsg:
+        assert isinstance(msg, ImageMsg)
+        pixels = msg.pixels
+        if pixels is None:
+            media = None if msg.media_type is None else msg.media_type.value
+            shape = (msg.height, msg.width, msg.channels)
+            return ("image", None, shape, msg.color_model.value, media)
+        return ("image", pixels.dtype.str, pixels.shape, msg.color_model.value, None)
+    if kind is DepthMsg or kind is SegmentationMsg:
+        assert isinstance(msg, DepthMsg | SegmentationMsg)
+        name = "depth" if kind is DepthMsg else "segmentation"
+        return (name, msg.pixels.dtype.str, msg.pixels.shape)
+    if kind is AnnotationContextMsg:
+        assert isinstance(msg, AnnotationContextMsg)
+        return ("annotation_context", len(msg.class_descriptions))
+    assert isinstance(msg, ExtensionMsg)
+    return ("extension", tuple(sorted(msg.components)))
+
+
+def _format_of(key: _FormatKey) -> MsgFormat:
+    kind = key[0]
+    if kind == "image":
+        return MsgFormat(
+            kind=kind, dtype=key[1], shape=key[2], color_model=key[3], media_type=key[4]
+        )
+    if kind in ("depth", "segmentation"):
+        return MsgFormat(kind=kind, dtype=key[1], shape=key[2])
+    if kind == "annotation_context":
+        return MsgFormat(kind=kind, classes=key[1])
+    return MsgFormat(kind=kind, components=key[1])
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Catalog:
+    """Column arrays, one row per log record in file order, and the tables they point into."""
+
+    entities: tuple[tuple[str, ...], ...]
+    formats: tuple[MsgFormat, ...]
+    timelines: tuple[tuple[str, str], ...]
+    offset: Array
+    length: Array
+    entity: Array
+    format: Array
+    log_tick: Array
+    log_time: Array
+    timeless: Array
+    times: tuple[Array, ...]
+    has_time: tuple[Array, ...]
+
+    def __len__(self) -> int:
+        """Return the number of log records."""
+        return len(self.offset)
+
+    @property
+    def kind(self) -> Array:
+        """Message kind id per row: an index into :data:`MSG_KINDS`."""
+        codes = np.array([MSG_KINDS.index(f.kind) for f in self.formats], np.uint8)
+        return codes[self.format] if len(codes) else np.zeros(len(self), np.uint8)
+
+    def timeline_index(self, name: str) -> int | None:
+        """Position of the timeline ``name`` in :attr:`timelines`, or ``None``."""
+        for index, (timeline, _) in enumerate(self.timelines):
+            if timeline == name:
+                return index
+        return None
+
+
+class CatalogBuilder:
+    """Collects catalog rows as records are written or read; :meth:`build` makes the columns."""
+
+    def __init__(self) -> None:
+        """Start an empty catalog."""
+        self._entities: dict[tuple[str, ...], int] = {}
+        self._formats: dict[_FormatKey, int] = {}
+        self._timelines: dict[str, str] = {}
+        self._rows: list[tuple[int, int, int, int, int, int, bool, Mapping[str, TimeValue]]] = []
+
+    def __len__(self) -> int:
+        """Return the number of rows so far."""
+        return len(self._rows)
+
+    def add(self, offset: int, length: int, record: Record) -> None:
+        """Add the row of ``record``, framed at ``offset`` with ``length`` bytes."""
+        entity = self._entities.setdefault(record.entity_path, len(self._entities))
+        key = _format_key(record.msg)
+        form = self._formats.get(key)
+        if form is None:
+            form = self._formats[key] = len(self._formats)
+        timepoint = record.timepoint
+        for name, time in timepoint.items():
+            if name not in self._timelines:
+                self._timelines[name] = time.kind
+        self._rows.append(
+            (
+                offset,
+                length,
+                entity,
+                form,
+                record.log_tick,
+                record.log_time_ns,
+                record.timeless,
+                timepoint,
+            )
+        )
+
+    def build(self) -> Catalog:
+        """Return the catalog of every row added so far."""
+        rows = self._rows
+        names = list(self._timelines)
+        position = {name: index for index, name in enumerate(names)}
+        times = np.zeros((len(names), len(rows)), np.int64)
+        has_time = np.zeros((len(names), len(rows)), np.bool_)
+        for row, fields in enumerate(rows):
+            for name, time in fields[7].items():
+                times[position[name], row] = time.value
+                has_time[position[name], row] = True
+
+        def col(index: int, dtype: type[np.generic]) -> Array:
+            return np.fromiter((fields[index] for fields in rows), dtype, len(rows))
+
+        return Catalog(
+            entities=tuple(self._entities),
+            formats=tuple(_format_of(key) for key in self._formats),
+            timelines=tuple(self._timelines.items()),
+            offset=col(0, np.uint64),
+            length=col(1, np.uint64),
+            entity=col(2, np.uint32),
+            format=col(3, np.uint32),
+            log_tick=col(4, np.uint64),
+            log_time=col(5, np.int64),
+            timeless=col(6, np.bool_),
+            times=tuple(times),
+            has_time=tuple(has_time),
+        )
+
+
+def _intact_records(buf: Buffer) -> Iterator[tuple[int, int, Record]]:
+    """Yield ``(offset, length, record)`` for every intact log record, skipping damage."""
+    view = memoryview(buf).cast("B")
+    offset = 0
+    while offset < len(view):
+        try:
+            span = _frame(view, offset)
+            record = _decode_frame(view, span) if span.kind == KIND_RECORD else None
+        except DecodeError:
+            offset = _next_intact(view, offset + 1)
+            continue
+        if record is not None:
+            yield span.offset, span.length, record
+        offset += span.length
+
+
+def decode_record_at(buf: Buffer, offset: int) -> Record:
+    """Decode the log record framed at ``offset`` (its CRCs checked); damage raises."""
+    view = memoryview(buf).cast("B")
+    span = _frame(view, offset)
+    if span.kind != KIND_RECORD:
+        msg = f"the frame at offset {offset} is of kind {span.kind}, not a log record"
+        raise DecodeError(msg, offset=offset)
+    return _decode_frame(view, span)
+
+
+def scan_catalog(buf: Buffer) -> Catalog:
+    """Catalog every intact log record of a stream by reading it front to back.
+
+    Damaged regions are skipped as ``scan_records`` skips them, so a torn tail leaves
+    the complete records before it.
+    """
+    builder = CatalogBuilder()
+    for offset, length, record in _intact_records(buf):
+        builder.add(offset, length, record)
+    return builder.build()
