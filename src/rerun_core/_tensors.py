@@ -8,7 +8,8 @@ Rules:
   ``np.from_dlpack(x, device="cpu", copy=True)`` when numpy and the producer support it,
   else with the framework's own ``x.cpu()`` (torch), ``x.get()`` (cupy, as
   ``cupy.asnumpy``) or ``__array__`` (jax, as ``jax.device_get``).
-- A tensor that requires grad is detached (``x.detach()``, a view), never an error.
+- A tensor that requires grad is detached (``x.detach()``, a view), never an error; a
+  torch view with the negative bit set is resolved first (torch's DLPack export ignores it).
 - bfloat16, float8 and complex tensors raise ``UnsupportedDtypeError`` naming the
   conversion, read from the dtype's name before any conversion (numpy has no bfloat16).
 - No framework is imported: everything is found by protocol and attribute names.
@@ -27,7 +28,7 @@ __all__ = ["from_tensor", "unsupported_dtype_hint"]
 # DLPack device types whose memory the CPU reads directly: CPU, CUDA pinned host memory,
 # ROCm pinned host memory, CUDA managed memory (numpy's from_dlpack accepts these).
 _HOST_DEVICES = frozenset((1, 3, 11, 13))
-_NO_NUMPY_DTYPE = ("bfloat16", "float8", "float6", "float4")
+_NO_NUMPY_DTYPE = ("bfloat16", "float8_", "float6_", "float4_")  # float8_e4m3fn, float4_e2m1fn
 _TO_FLOAT = "x.float() for a torch tensor, x.astype(np.float32) otherwise"
 
 
@@ -36,7 +37,7 @@ def unsupported_dtype_hint(dtype_name: str) -> str | None:
     name = dtype_name.lower()
     for fragment in _NO_NUMPY_DTYPE:
         if fragment in name:
-            return f"Convert to float32 first: {_TO_FLOAT} (numpy has no {fragment})."
+            return f"Convert to float32 first: {_TO_FLOAT} (numpy has no {fragment.strip('_')})."
     if "complex" in name:
         return (
             "Images hold real values: take the magnitude or the real part first, e.g. "
@@ -58,6 +59,9 @@ def from_tensor(value: Any, *, param: str) -> np.ndarray[Any, Any] | None:
         detach = getattr(value, "detach", None)
         if callable(detach):
             value = detach()
+    resolve_neg = getattr(value, "resolve_neg", None)
+    if callable(resolve_neg):  # torch exports a negative-bit view (z.conj().imag) un-negated
+        value = resolve_neg()
     if _device_type(device(), param) in _HOST_DEVICES:
         return _host_view(value, param)
     return _copy_to_host(value, param)

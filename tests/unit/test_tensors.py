@@ -205,6 +205,18 @@ def test_a_tensor_that_requires_grad_is_detached():
     assert tensor.detached == 1
 
 
+class NegView(DLPackOnly):
+    """Like torch's ``z.conj().imag``: the memory holds -x, its export ignores the sign."""
+
+    def resolve_neg(self) -> DLPackOnly:
+        return DLPackOnly(-self.arr)
+
+
+def test_a_negative_bit_view_is_resolved_before_export():
+    arr = np.linspace(0, 1, 60, dtype=np.float32).reshape(4, 5, 3)
+    assert rc.make_image_msg(NegView(-arr)) == rc.make_image_msg(arr)
+
+
 # -- device memory: exactly one device-to-host copy -------------------------------------------
 
 
@@ -256,6 +268,21 @@ def test_unsupported_tensor_dtypes_name_the_conversion_before_export(builder, dt
     assert fragment in str(caught.value)
     assert dtype in str(caught.value)
     assert tensor.exports == 0
+
+
+@pytest.mark.parametrize(
+    ("dtype", "numpy_dtype"),
+    [
+        ("torch.float64", np.float64),
+        ("float64", np.float64),
+        ("torch.float16", np.float16),
+        ("torch.float32", np.float32),
+        ("torch.uint8", np.uint8),
+    ],
+)
+def test_supported_tensor_dtypes_pass_the_name_check(dtype, numpy_dtype):
+    arr = np.ones((4, 5, 3), numpy_dtype)
+    assert rc.make_image_msg(Named(arr, dtype)) == rc.make_image_msg(arr)
 
 
 def test_a_dtype_numpy_cannot_read_from_the_capsule_is_unsupported():
