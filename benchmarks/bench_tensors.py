@@ -7,7 +7,8 @@ the same three as channels-first (CxHxW) data logged with ``layout="CHW"``. Each
 "copies" column is tracemalloc's peak during one ``log_image`` call divided by the frame size:
 1.0 is the one copy into the message's immutable memory. See benchmarks/README.md.
 
-    python benchmarks/bench_tensors.py [--runs 5] [--seconds 0.5] [--quick] [--out FILE]
+    python benchmarks/bench_tensors.py [--frame 1080p|64] [--runs 5] [--seconds 0.5]
+                                       [--quick] [--out FILE]
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ import numpy as np
 
 import rerun_sinks as rr
 
-FULL_SHAPE = (1080, 1920, 3)
-QUICK_SHAPE = (64, 64, 3)
+SHAPES = {"1080p": (1080, 1920, 3), "64": (64, 64, 3)}
 POOL = 3  # distinct frames, so no run reads one frame from the cache over and over
-N_MAX = 5_000
+N_MAX = 200_000
 
 
 class DLPackOnly:
@@ -179,8 +179,8 @@ class Result:
     runs: int
 
 
-def measure(runs: int, seconds: float, *, quick: bool) -> Result:
-    shape = QUICK_SHAPE if quick else FULL_SHAPE
+def measure(runs: int, seconds: float, *, quick: bool, frame: str = "1080p") -> Result:
+    shape = SHAPES["64" if quick else frame]
     sources = make_sources(shape)
     frame_bytes = int(np.prod(shape))
     n = 3 if quick else calibrate(sources[0], seconds)
@@ -188,8 +188,8 @@ def measure(runs: int, seconds: float, *, quick: bool) -> Result:
     for source in sources:
         source.copies = count_copies(source, frame_bytes)
         log_loop(source, min(n, 3))  # warm-up
-    for _ in range(runs):  # interleaved: run r of every source, then run r + 1
-        for source in sources:
+    for r in range(runs):  # interleaved: run r of every source, then run r + 1
+        for source in sources[r % len(sources) :] + sources[: r % len(sources)]:
             source.times.append(log_loop(source, n) / n)
         limit.append(memcpy_loop(sources[0].frames, n) / n)
     return Result(sources, limit, shape, n, runs)
@@ -200,7 +200,8 @@ def report(result: Result) -> str:
     base = statistics.median(sources[0].times)
     memcpy = statistics.median(limit)
     lines = [
-        f"### Tensors: log_image of a {shape[0]}x{shape[1]}x{shape[2]} uint8 frame",
+        f"### Tensors: log_image of a {shape[0]}x{shape[1]}x{shape[2]} uint8 frame "
+        f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
         "",
         f"N = {result.n} calls per run for every source, {result.runs} interleaved runs; "
         "NullSink; "
@@ -208,17 +209,17 @@ def report(result: Result) -> str:
         + (f", torch {_torch().__version__}" if _torch() is not None else ", torch not installed")
         + ".",
         "",
-        "| source | ms/frame median [best] | ÷ numpy | ÷ memcpy | copies |",
+        "| source | µs/call median [best] | ÷ numpy | ÷ memcpy | copies |",
         "|---|---|---|---|---|",
     ]
     for source in sources:
         med, best = statistics.median(source.times), min(source.times)
         lines.append(
-            f"| {source.what} | {med * 1e3:.3f} [{best * 1e3:.3f}] | {med / base:.2f} | "
+            f"| {source.what} | {med * 1e6:,.1f} [{best * 1e6:,.1f}] | {med / base:.2f} | "
             f"{med / memcpy:.2f} | {source.copies:.2f} |"
         )
     lines.append(
-        f"| limit: np.copyto of the frame | {memcpy * 1e3:.3f} [{min(limit) * 1e3:.3f}] | "
+        f"| limit: np.copyto of the frame | {memcpy * 1e6:,.1f} [{min(limit) * 1e6:,.1f}] | "
         f"{memcpy / base:.2f} | 1.00 | 1 |"
     )
     return "\n".join(lines) + "\n"
@@ -228,10 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=0.5, help="target length of one run")
+    parser.add_argument("--frame", choices=sorted(SHAPES), default="1080p", help="frame size")
     parser.add_argument("--quick", action="store_true", help="64x64 frames, 3 calls, 1 run")
     parser.add_argument("--out", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)
-    text = report(measure(1 if args.quick else args.runs, args.seconds, quick=args.quick))
+    runs = 1 if args.quick else args.runs
+    text = report(measure(runs, args.seconds, quick=args.quick, frame=args.frame))
     sys.stdout.write(text)
     if args.out is not None:
         args.out.write_text(text, encoding="utf-8")
