@@ -8,6 +8,8 @@ Rules:
   ``np.from_dlpack(x, device="cpu", copy=True)`` when numpy and the producer support it,
   else with the framework's own ``x.cpu()`` (torch), ``x.get()`` (cupy, as
   ``cupy.asnumpy``) or ``__array__`` (jax, as ``jax.device_get``).
+- A tensor with torch's ``x.numpy(force=True)`` is read through it: the same view or single
+  copy, at a fraction of the cost of torch's DLPack export.
 - A tensor that requires grad is detached (``x.detach()``, a view), never an error; a
   torch view with the negative bit set is resolved first (torch's DLPack export ignores it).
 - bfloat16, float8 and complex tensors raise ``UnsupportedDtypeError`` naming the
@@ -29,7 +31,7 @@ __all__ = ["from_tensor", "unsupported_dtype_hint"]
 # ROCm pinned host memory, CUDA managed memory (numpy's from_dlpack accepts these).
 _HOST_DEVICES = frozenset((1, 3, 11, 13))
 _NO_NUMPY_DTYPE = ("bfloat16", "float8_", "float6_", "float4_")  # float8_e4m3fn, float4_e2m1fn
-_TO_FLOAT = "x.float() for a torch tensor, x.astype(np.float32) otherwise"
+_TO_FLOAT = "convert with x.float() for a torch tensor, x.astype(np.float32) otherwise"
 
 
 def unsupported_dtype_hint(dtype_name: str) -> str | None:
@@ -37,7 +39,8 @@ def unsupported_dtype_hint(dtype_name: str) -> str | None:
     name = dtype_name.lower()
     for fragment in _NO_NUMPY_DTYPE:
         if fragment in name:
-            return f"Convert to float32 first: {_TO_FLOAT} (numpy has no {fragment.strip('_')})."
+            kind = fragment.strip("_")
+            return f"Numpy has no {kind}: {_TO_FLOAT}."
     if "complex" in name:
         return (
             "Images hold real values: take the magnitude or the real part first, e.g. "
@@ -55,6 +58,9 @@ def from_tensor(value: Any, *, param: str) -> np.ndarray[Any, Any] | None:
     if device is None or not hasattr(value, "__dlpack__"):
         return None
     _check_dtype_name(value, param)
+    own = _own_numpy(value)
+    if own is not None:
+        return own
     if getattr(value, "requires_grad", False) is True:
         detach = getattr(value, "detach", None)
         if callable(detach):
@@ -67,13 +73,31 @@ def from_tensor(value: Any, *, param: str) -> np.ndarray[Any, Any] | None:
     return _copy_to_host(value, param)
 
 
+def _own_numpy(value: Any) -> np.ndarray[Any, Any] | None:
+    """Torch's own ``x.numpy(force=True)``, or None for a producer without it.
+
+    It is ``x.detach().cpu().resolve_conj().resolve_neg().numpy()`` in one call: a view of
+    a CPU tensor, one device-to-host copy of a GPU tensor, and ~30 µs cheaper per call than
+    torch's DLPack export (``__dlpack_device__`` and ``__dlpack__`` are Python code).
+    """
+    numpy_method = getattr(value, "numpy", None)
+    if not callable(numpy_method):
+        return None
+    try:
+        arr = numpy_method(force=True)
+    except (TypeError, RuntimeError):  # no force= (torch < 1.13, others), sparse: DLPack
+        return None
+    return arr if isinstance(arr, np.ndarray) else np.asarray(arr)
+
+
 def _check_dtype_name(value: Any, param: str) -> None:
     dtype = getattr(value, "dtype", None)
     if dtype is None:
         return
     hint = unsupported_dtype_hint(str(dtype))
     if hint is not None:
-        msg = f"{param} is a {type(value).__name__} of dtype {dtype}, not supported. {hint}"
+        name = type(value).__name__
+        msg = f"{param} is a tensor ({name}) of dtype {dtype}, not supported. {hint}"
         raise UnsupportedDtypeError(msg, param=param)
 
 
@@ -98,10 +122,10 @@ def _host_view(value: Any, param: str) -> np.ndarray[Any, Any]:
 def _export_error(value: Any, param: str, exc: Exception) -> InvalidArgumentError:
     name = type(value).__name__
     if "dtype" in str(exc) or "data type" in str(exc):
-        msg = f"{param} is a {name} of a dtype numpy cannot hold ({exc}). Convert: {_TO_FLOAT}."
+        msg = f"{param} is a tensor ({name}) of a dtype numpy cannot hold ({exc}); {_TO_FLOAT}."
         return UnsupportedDtypeError(msg, param=param)
     msg = (
-        f"{param} is a {name} that np.from_dlpack could not read ({exc}). "
+        f"{param} is a tensor ({name}) that np.from_dlpack could not read ({exc}). "
         "Pass a numpy array instead (e.g. x.numpy() or np.asarray(x))."
     )
     return InvalidArgumentError(msg, param=param)
@@ -122,8 +146,8 @@ def _copy_to_host(value: Any, param: str) -> np.ndarray[Any, Any]:
     if hasattr(value, "__array__"):  # jax: what jax.device_get does
         return np.asarray(value)
     msg = (
-        f"{param} is a {type(value).__name__} in device memory that cannot be copied to the "
-        "host by DLPack, .cpu(), .get() or __array__. Move it to the CPU first "
+        f"{param} is a tensor ({type(value).__name__}) in device memory that cannot be copied "
+        "to the host by DLPack, .cpu(), .get() or __array__. Move it to the CPU first "
         "(x.cpu(), cupy.asnumpy(x), jax.device_get(x))."
     )
     raise InvalidArgumentError(msg, param=param)

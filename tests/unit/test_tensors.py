@@ -121,6 +121,16 @@ class TorchCuda(LegacyCudaTensor):
         return DLPackOnly(self._copy("cpu"))
 
 
+class TorchCudaNumpy(CudaTensor):
+    """torch >= 1.13: ``x.numpy(force=True)`` is ``x.detach().cpu()...numpy()``."""
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if not force:
+            msg = "can't convert cuda:0 device type tensor to numpy"
+            raise TypeError(msg)
+        return self._copy("numpy")
+
+
 class CupyArray(LegacyCudaTensor):
     __cuda_array_interface__: dict[str, Any] = {}  # noqa: RUF012 (presence is the signal)
 
@@ -140,6 +150,7 @@ class JaxArray(LegacyCudaTensor):
 IMAGE = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
 DEVICE_DOUBLES: list[tuple[Callable[[np.ndarray], CudaTensor], str]] = [
     (CudaTensor, "dlpack"),
+    (TorchCudaNumpy, "numpy"),
     (TorchCuda, "cpu"),
     (CupyArray, "get"),
     (JaxArray, "array"),
@@ -168,6 +179,38 @@ def test_a_cpu_dlpack_tensor_is_viewed_with_its_strides(arr):
     assert np.shares_memory(view, arr)
     assert (view.shape, view.strides, view.dtype) == (arr.shape, arr.strides, arr.dtype)
     assert rc.make_image_msg(DLPackOnly(arr)) == rc.make_image_msg(arr)
+
+
+class TorchCpu(DLPackOnly):
+    """torch's own ``x.numpy(force=True)``: a view of a CPU tensor, detached."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        super().__init__(arr)
+        self.forced = 0
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        self.forced += force
+        return self.arr
+
+
+class OtherNumpy(DLPackOnly):
+    """A framework whose ``.numpy()`` takes no ``force``: DLPack is used instead."""
+
+    def numpy(self) -> np.ndarray:
+        return self.arr.copy()  # never reached: numpy(force=True) is a TypeError
+
+
+def test_torchs_own_numpy_force_is_used_when_present():
+    tensor = TorchCpu(IMAGE)
+    view = to_numpy(tensor, param="image")
+    assert view is IMAGE
+    assert (tensor.forced, tensor.exports) == (1, 0)
+
+
+def test_a_numpy_method_without_force_falls_back_to_dlpack():
+    tensor = OtherNumpy(IMAGE)
+    assert np.shares_memory(to_numpy(tensor, param="image"), IMAGE)
+    assert tensor.exports == 1
 
 
 def test_pinned_host_memory_is_viewed_too():
@@ -253,7 +296,7 @@ def test_a_bad_layout_raises_before_any_device_copy():
         ("torch.bfloat16", "x.float()"),
         ("torch.float8_e4m3fn", "x.astype(np.float32)"),
         ("float8_e5m2", "x.float()"),
-        ("bfloat16", "numpy has no bfloat16"),
+        ("bfloat16", "Numpy has no bfloat16"),
         ("torch.complex64", "np.abs(x).astype(np.float32)"),
         ("complex128", "x.abs().float()"),
     ],
