@@ -14,6 +14,7 @@ from rerun_core._codec import (
     iter_records,
     scan_records,
 )
+from rerun_core._compress import encode_compressed_parts
 from rerun_core._context import make_annotation_context_msg, make_extension_msg
 from rerun_core._depth import make_depth_msg
 from rerun_core._encoded import make_encoded_image_msg
@@ -58,6 +59,7 @@ __all__ = [
     "UnrecognizedImageFormatError",
     "UnsupportedDtypeError",
     "decode_record",
+    "encode_compressed_parts",
     "encode_record",
     "encode_record_parts",
     "format_entity_path",

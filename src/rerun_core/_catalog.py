@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from rerun_core._codec import KIND_RECORD, Buffer, _decode_frame, _frame, _next_intact
+from rerun_core._codec import _LOG_KINDS, Buffer, _decode_frame, _frame, _next_intact
 from rerun_core._messages import (
     AnnotationContextMsg,
     DepthMsg,
@@ -37,8 +37,8 @@ __all__ = [
     "scan_catalog",
 ]
 
-LOG_KINDS = frozenset({KIND_RECORD})
-"""The record kinds that hold a log record (the others: index, unknown kinds)."""
+LOG_KINDS = frozenset(_LOG_KINDS)
+"""The record kinds that hold a log record: 1 and 3 (compressed); not the index (2)."""
 
 MSG_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension")
 """The message kinds, as the ``kind`` of the record metadata names them."""
@@ -207,7 +207,7 @@ def _intact_records(buf: Buffer) -> Iterator[tuple[int, int, Record]]:
     while offset < len(view):
         try:
             span = _frame(view, offset)
-            record = _decode_frame(view, span) if span.kind == KIND_RECORD else None
+            record = _decode_frame(view, span) if span.kind in LOG_KINDS else None
         except DecodeError:
             offset = _next_intact(view, offset + 1)
             continue
@@ -220,7 +220,7 @@ def decode_record_at(buf: Buffer, offset: int) -> Record:
     """Decode the log record framed at ``offset`` (its CRCs checked); damage raises."""
     view = memoryview(buf).cast("B")
     span = _frame(view, offset)
-    if span.kind != KIND_RECORD:
+    if span.kind not in LOG_KINDS:
         msg = f"the frame at offset {offset} is of kind {span.kind}, not a log record"
         raise DecodeError(msg, offset=offset)
     return _decode_frame(view, span)

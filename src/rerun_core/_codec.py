@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 from zlib_ng.zlib_ng import crc32  # zlib's CRC-32, about 10x faster than the stdlib's
 
+from rerun_core._decompress import KIND_COMPRESSED, decompress_array
 from rerun_core._record import Record
 from rerun_core._wire import CONVERTER, ArraySpec, from_meta, load_meta, to_meta
 from rerun_core.errors import DecodeError
@@ -41,6 +42,7 @@ MAGIC = b"\x89RRC"
 FORMAT_MAJOR = 1
 FORMAT_MINOR = 0
 KIND_RECORD = 1
+_LOG_KINDS = (KIND_RECORD, KIND_COMPRESSED)  # kind 3: pixels compressed (format 1.1)
 _HEADER = struct.Struct("<4sBBHIQI")  # magic, major, minor, kind, meta_len, payload_len, crc
 _CRC = struct.Struct("<I")
 _ALIGN = 8
@@ -155,6 +157,11 @@ def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
         ):
             msg = f"unsupported array dtype {spec.dtype!r} or shape {spec.shape}"
             raise ValueError(msg)
+        if spec.codec is not None or spec.stored is not None or spec.shuffle:
+            if span.kind != KIND_COMPRESSED:
+                msg = f"array {spec} is compressed in a record of kind {span.kind}"
+                raise ValueError(msg)
+            return decompress_array(spec, payload)
         dtype = np.dtype(spec.dtype)
         count = math.prod(spec.shape)
         if spec.offset < 0 or spec.offset + count * dtype.itemsize > len(payload):
@@ -166,6 +173,8 @@ def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
     try:
         meta = load_meta(bytes(view[meta_start : meta_start + meta_len]))
         return from_meta(meta, fetch)
+    except ImportError:  # a codec library is missing: the bytes may well be fine
+        raise
     except Exception as exc:  # the decoding boundary: every failure becomes a DecodeError
         msg = f"record metadata is invalid: {type(exc).__name__}: {exc}"
         raise DecodeError(msg, offset=span.offset) from None
@@ -190,8 +199,8 @@ def decode_record(buf: Buffer) -> Record:
     if span.length != len(view):
         msg = f"{len(view) - span.length} trailing bytes after one record of {span.length}"
         raise DecodeError(msg, offset=span.length)
-    if span.kind != KIND_RECORD:
-        msg = f"record kind {span.kind} is unknown to this reader (it knows {KIND_RECORD})"
+    if span.kind not in _LOG_KINDS:
+        msg = f"record kind {span.kind} is unknown to this reader (it knows {_LOG_KINDS})"
         raise DecodeError(msg, offset=0)
     return _decode_frame(view, span)
 
@@ -202,7 +211,7 @@ def iter_records(buf: Buffer) -> Iterator[Record]:
     offset = 0
     while offset < len(view):
         span = _frame(view, offset)
-        if span.kind == KIND_RECORD:
+        if span.kind in _LOG_KINDS:
             yield _decode_frame(view, span)
         offset += span.length
 
@@ -218,7 +227,7 @@ def scan_records(buf: Buffer) -> Iterator[RecordSpan]:
     while offset < len(view):
         try:
             span = _frame(view, offset)
-            if span.kind == KIND_RECORD:
+            if span.kind in _LOG_KINDS:
                 _decode_frame(view, span)
         except DecodeError as error:
             resume = _next_intact(view, offset + 1)

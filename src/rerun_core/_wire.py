@@ -147,11 +147,17 @@ _NEVER_A_PATH = ("",)
 
 @attrs.define(kw_only=True)
 class ArraySpec:
-    """Where one array's bytes are in the payload: little-endian dtype, shape, offset."""
+    """Where one array's bytes are in the payload: little-endian dtype, shape, offset.
+
+    Compressed arrays (format 1.1) also name their codec, stored size and filter.
+    """
 
     dtype: str
     shape: tuple[int, ...]
     offset: int
+    codec: str | None = None  # format 1.1, kind-3 records only: "zstd" or "lz4"
+    stored: int | None = None  # compressed bytes in the payload
+    shuffle: bool = False  # bytes were shuffled (all first bytes, then all second, ...)
 
 
 @attrs.define(kw_only=True)

@@ -67,10 +67,18 @@ _RECORDING_ID_NAMESPACE = uuid.UUID("5f0c1d2e-8a4b-4e3f-9b6a-7c8d9e0f1a2b")
 class RecordingStream(RecordingEngine):
     """A recording (see ``RecordingEngine``) that can also pick its sink by file name."""
 
-    def save(self, path: PathLike) -> None:
-        """Stream the recording (backlog included) to a file; the extension picks the format."""
+    def save(self, path: PathLike, *, compression: str | None = None) -> None:
+        """Stream the recording (backlog included) to a file; the extension picks the format.
+
+        ``compression="zstd"`` or ``"lz4"`` compresses the pixels of an ``.rrc`` file.
+        """
         self.set_sink(
-            sink_for_path(path, application_id=self.application_id, recording_id=self.recording_id)
+            sink_for_path(
+                path,
+                application_id=self.application_id,
+                recording_id=self.recording_id,
+                compression=compression,
+            )
         )
 
     def memory_recording(self) -> MemorySink:
@@ -386,11 +394,16 @@ def reset_time(recording: RecordingStream | None = None) -> None:
 # -- sinks --------------------------------------------------------------------------------
 
 
-def save(path: PathLike, recording: RecordingStream | None = None) -> None:
-    """Stream the recording (what was logged so far included) to ``path`` (``.rrc``)."""
+def save(
+    path: PathLike, recording: RecordingStream | None = None, *, compression: str | None = None
+) -> None:
+    """Stream the recording (what was logged so far included) to ``path`` (``.rrc``).
+
+    ``compression="zstd"`` or ``"lz4"`` compresses the pixels of an ``.rrc`` file.
+    """
     rec = _recording_for("save", recording)
     if rec is not None:
-        rec.save(path)
+        rec.save(path, compression=compression)
 
 
 def memory_recording(recording: RecordingStream | None = None) -> MemorySink:

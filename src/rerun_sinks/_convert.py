@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from rerun_core import RecordSpan
+from rerun_core import InvalidArgumentError, RecordSpan
 from rerun_sinks._file import FileSink
 from rerun_sinks._mcap import McapSink
 from rerun_sinks._rerun import RerunSink
@@ -40,14 +40,27 @@ CONVERT_EXTENSIONS = (".mcap", ".rrd")
 
 
 def sink_for_path(
-    path: PathLike, *, application_id: str | None = None, recording_id: str | None = None
+    path: PathLike,
+    *,
+    application_id: str | None = None,
+    recording_id: str | None = None,
+    compression: str | None = None,
 ) -> Sink:
     """Return a new sink writing to ``path`` (created or truncated); the extension picks it.
 
-    A format that stores them (``.rrd``) gets the recording's application and recording ids.
+    A format that stores them (``.rrd``) gets the recording's application and recording ids;
+    ``compression`` (``"zstd"``/``"lz4"``) is for ``.rrc`` files only.
     """
     name = os.fspath(path)
     suffix = _suffix(name, SAVE_EXTENSIONS, action="save()")
+    if compression is not None:
+        if suffix != ".rrc":
+            msg = (
+                f"compression={compression!r} is for .rrc files; {name!r} is {suffix} "
+                "(.mcap chunks are zstd-compressed already). Drop compression= or save to .rrc."
+            )
+            raise InvalidArgumentError(msg, param="compression")
+        return FileSink(name, compression=compression)
     if suffix == ".rrd" and application_id is not None:
         return _rerun_file(name, application_id=application_id, recording_id=recording_id)
     return _SINKS[suffix](name)

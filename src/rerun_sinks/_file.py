@@ -11,6 +11,8 @@ Rules:
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
   ``flush`` after ``close()`` raises :class:`SinkClosedError`;
+- ``compression`` (``"zstd"``/``"lz4"``) writes records whose pixels are compressed
+  (format 1.1, kind 3; see ``encode_compressed_parts``);
 - the sink notes each record's offset, length, entity, format and times (a catalog row)
   and ``close()`` appends the index record of format 1.1, unless a write failed (then
   the file has no index and readers scan it).
@@ -24,7 +26,7 @@ import threading
 from collections.abc import Sequence
 from typing import BinaryIO, cast
 
-from rerun_core import Record, encode_record_parts
+from rerun_core import InvalidArgumentError, Record, encode_compressed_parts, encode_record_parts
 from rerun_core.catalog import CatalogBuilder, encode_index
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import SinkClosedError
@@ -33,14 +35,25 @@ __all__ = ["FileSink"]
 
 Part = bytes | memoryview
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+_COMPRESSIONS = (None, "zstd", "lz4")
 _IOV_MAX = 1024  # buffers per os.writev call: IOV_MAX on Linux and macOS
 
 
 class FileSink(Sink):
     """Appends encoded records to a file it creates, or to a binary stream it is given."""
 
-    def __init__(self, target: str | os.PathLike[str] | BinaryIO) -> None:
-        """Create or truncate the file at ``target``, or write to the binary stream ``target``."""
+    def __init__(
+        self, target: str | os.PathLike[str] | BinaryIO, *, compression: str | None = None
+    ) -> None:
+        """Create or truncate the file at ``target``, or write to the binary stream ``target``.
+
+        ``compression="zstd"`` or ``"lz4"`` compresses pixel arrays of 4 KiB and more
+        (format 1.1); the default ``None`` writes raw pixels, read back without copying.
+        """
+        if compression not in _COMPRESSIONS:
+            msg = f"compression must be None, 'zstd' or 'lz4'; got {compression!r}."
+            raise InvalidArgumentError(msg, param="compression")
+        self.compression = compression
         self._lock = threading.Lock()
         self._closed = False
         self._catalog: CatalogBuilder | None = CatalogBuilder()
@@ -59,7 +72,13 @@ class FileSink(Sink):
 
     def write_many(self, records: Sequence[Record]) -> None:
         """Append the encoded ``records`` in order, with as few system calls as possible."""
-        encoded = [encode_record_parts(record) for record in records]
+        compression = self.compression
+        encoded = [
+            encode_record_parts(record)
+            if compression is None
+            else encode_compressed_parts(record, compression)
+            for record in records
+        ]
         parts = [part for record_parts in encoded for part in record_parts]
         with self._lock:
             self._check_open()
