@@ -9,7 +9,7 @@ Rules (no I/O, no protobuf, no MCAP: values in, values out):
   ``32FC1`` metres (``float32(float64(d) / effective_meter)``); segmentation ``mono8`` /
   ``mono16``; channels never swizzled, ``step`` = width x bytes per pixel, little-endian;
 - ``exact`` says whether the record's pixels come back from the Foxglove data; when not,
-  the side record (:func:`side_fields`) carries the exact pixels, otherwise only the
+  the side record (:func:`fill_side`) carries the exact pixels, otherwise only the
   dtype and the sequence number of the Foxglove message (pixels are stored once);
 - the side record holds everything else of the record (entity path, tick, log time,
   timeless, timeline values, colour model, draw order, meter, ext, annotation classes,
@@ -57,10 +57,10 @@ __all__ = [
     "RAW_IMAGE",
     "FoxgloveImage",
     "entity_topic",
+    "fill_side",
     "foreign_record",
     "foxglove_image",
     "record_from_side",
-    "side_fields",
     "side_topic",
 ]
 
@@ -178,86 +178,91 @@ def _bytes(pixels: np.ndarray[Any, Any]) -> bytes:
     return pixels.tobytes()
 
 
-def side_fields(
-    record: Record, image: FoxgloveImage | None, sequence: int | None
-) -> dict[str, Any]:
-    """Return the side record of ``record`` (the fields of the ``rerun_core.Record`` schema).
+def fill_side(side: Any, record: Record, image: FoxgloveImage | None, sequence: int | None) -> None:
+    """Fill ``side`` (an empty ``rerun_core.Record`` protobuf message) for ``record``.
 
     ``image`` is the Foxglove form written for it and ``sequence`` that message's
     sequence number on its channel (both ``None`` when there is no Foxglove form).
     """
-    fields: dict[str, Any] = {
-        "entity_path": record.entity_path,
-        "log_tick": record.log_tick,
-        "log_time_ns": record.log_time_ns,
-        "timepoint": [
-            {"timeline": name, "kind": time.kind, "value": time.value}
-            for name, time in record.timepoint.items()
-        ],
-    }
+    side.entity_path.extend(record.entity_path)
+    side.log_tick = record.log_tick
+    side.log_time_ns = record.log_time_ns
+    for name, time in record.timepoint.items():
+        entry = side.timepoint.add()
+        entry.timeline = name
+        entry.kind = time.kind
+        entry.value = time.value
     if record.timeless:
-        fields["timeless"] = True
+        side.timeless = True
     if sequence is not None:
-        fields["image_sequence"] = sequence
-    fields.update(_message_fields(record.msg, image))
-    return fields
-
-
-def _message_fields(msg: Message, image: FoxgloveImage | None) -> dict[str, Any]:
+        side.image_sequence = sequence
+    msg = record.msg
     if type(msg) is AnnotationContextMsg:
-        classes = [_class_fields(c) for c in msg.class_descriptions]
-        return {"kind": "annotation_context", "class_descriptions": classes}
-    if type(msg) is ExtensionMsg:
-        fields: dict[str, Any] = {"kind": "extension", "ext": _components(msg.components)}
+        side.kind = "annotation_context"
+        for description in msg.class_descriptions:
+            _fill_class(side.class_descriptions.add(), description)
+    elif type(msg) is ExtensionMsg:
+        side.kind = "extension"
+        _fill_components(side.ext, msg.components)
         if msg.identifiers is not None:
-            fields["identifiers"] = {"values": msg.identifiers}
-        return fields
-    pictured = msg
-    if type(pictured) is ImageMsg:
-        fields = {"kind": "image", "color_model": pictured.color_model.value}
-    elif type(pictured) is DepthMsg:
-        fields = {"kind": "depth"}
-        if pictured.meter is not None:
-            fields["meter"] = pictured.meter
+            side.identifiers.SetInParent()  # present, also when empty
+            side.identifiers.values.extend(msg.identifiers)
     else:
-        fields = {"kind": "segmentation"}
-    pixels = pictured.pixels
+        _fill_pictured(side, msg, image)
+
+
+def _fill_pictured(
+    side: Any, msg: ImageMsg | DepthMsg | SegmentationMsg, image: FoxgloveImage | None
+) -> None:
+    if type(msg) is ImageMsg:
+        side.kind = "image"
+        side.color_model = msg.color_model.value
+    elif type(msg) is DepthMsg:
+        side.kind = "depth"
+        if msg.meter is not None:
+            side.meter = msg.meter
+    else:
+        side.kind = "segmentation"
+    pixels = msg.pixels
     if pixels is not None:
-        fields["dtype"] = pixels.dtype.str
+        side.dtype = pixels.dtype.str
         if image is None or not image.exact:
-            fields["pixels"] = _array(pixels)
-    if pictured.draw_order is not None:
-        fields["draw_order"] = pictured.draw_order
-    if pictured.ext:
-        fields["ext"] = _components(pictured.ext)
-    return fields
+            _fill_array(side.pixels, pixels)
+    if msg.draw_order is not None:
+        side.draw_order = msg.draw_order
+    if msg.ext:
+        _fill_components(side.ext, msg.ext)
 
 
-def _array(array: np.ndarray[Any, Any]) -> dict[str, Any]:
-    return {"dtype": array.dtype.str, "shape": array.shape, "data": _bytes(array)}
+def _fill_array(target: Any, array: np.ndarray[Any, Any]) -> None:
+    target.dtype = array.dtype.str
+    target.shape.extend(array.shape)
+    target.data = _bytes(array)
 
 
-def _components(components: Mapping[str, np.ndarray[Any, Any]]) -> list[dict[str, Any]]:
-    return [{"name": name, "value": _array(array)} for name, array in components.items()]
+def _fill_components(target: Any, components: Mapping[str, np.ndarray[Any, Any]]) -> None:
+    for name, array in components.items():
+        component = target.add()
+        component.name = name
+        _fill_array(component.value, array)
 
 
-def _class_fields(description: ClassDescription) -> dict[str, Any]:
-    return {
-        "info": _info_fields(description.info),
-        "keypoint_annotations": [_info_fields(k) for k in description.keypoint_annotations],
-        "keypoint_connections": [
-            {"first": first, "second": second} for first, second in description.keypoint_connections
-        ],
-    }
+def _fill_class(target: Any, description: ClassDescription) -> None:
+    _fill_info(target.info, description.info)
+    for keypoint in description.keypoint_annotations:
+        _fill_info(target.keypoint_annotations.add(), keypoint)
+    for first, second in description.keypoint_connections:
+        connection = target.keypoint_connections.add()
+        connection.first = first
+        connection.second = second
 
 
-def _info_fields(info: AnnotationInfo) -> dict[str, Any]:
-    fields: dict[str, Any] = {"id": info.id}
+def _fill_info(target: Any, info: AnnotationInfo) -> None:
+    target.id = info.id
     if info.label is not None:
-        fields["label"] = info.label
+        target.label = info.label
     if info.color is not None:
-        fields["rgba"] = int.from_bytes(bytes(info.color), "big")
-    return fields
+        target.rgba = int.from_bytes(bytes(info.color), "big")
 
 
 def record_from_side(side: Any, image: FoxgloveImage | None) -> Record:

@@ -44,10 +44,10 @@ from rerun_sinks._foxglove import (
     RAW_IMAGE,
     FoxgloveImage,
     entity_topic,
+    fill_side,
     foreign_record,
     foxglove_image,
     record_from_side,
-    side_fields,
     side_topic,
 )
 from rerun_sinks._sinks import Sink
@@ -101,7 +101,7 @@ class McapSink(Sink):
             msg = _missing_extra("McapSink")
             raise ImportError(msg) from err
         self._fox = foxglove
-        self._channel_types = {
+        self._channel_types: dict[str, Any] = {
             RAW_IMAGE: channels.RawImageChannel,
             COMPRESSED_IMAGE: channels.CompressedImageChannel,
         }
@@ -116,7 +116,6 @@ class McapSink(Sink):
         self._closed = False
         self._context = foxglove.Context()
         self._entities: dict[tuple[str, ...], _Entity] = {}
-        self._sequences: dict[tuple[str, str], int] = {}
         self._waiting: list[Record] = []  # timeless records before the first timed one
         self._first_time: int | None = None
         self._spool: IO[bytes] | None = None
@@ -194,18 +193,20 @@ class McapSink(Sink):
         image = foxglove_image(record.msg)
         sequence = None
         if image is not None:
-            key = (entity.topic, image.schema)
-            sequence = self._sequences[key] = (self._sequences.get(key, 0) + 1) % _SEQUENCE_MOD
-            channel: Any = entity.images.get(image.schema)
+            channel = entity.images.get(image.schema)
             if channel is None:
-                channel = entity.images[image.schema] = self._channel_types[image.schema](
-                    entity.topic,
-                    metadata={SIDE_TOPIC_KEY: entity.side_topic},
-                    context=self._context,
-                )
+                channel = entity.images[image.schema] = self._image_channel(entity, image.schema)
+            sequence = channel.sequence = (channel.sequence + 1) % _SEQUENCE_MOD
             channel.log(self._foxglove_message(image, entity.frame_id, log_time), log_time=log_time)
-        side = self._side_class(**side_fields(record, image, sequence)).SerializeToString()
-        entity.side.log(side, log_time=log_time)
+        side = self._side_class()
+        fill_side(side, record, image, sequence)
+        entity.side_log(side.SerializeToString(), log_time=log_time)
+
+    def _image_channel(self, entity: _Entity, schema: str) -> _ImageChannel:
+        channel = self._channel_types[schema](
+            entity.topic, metadata={SIDE_TOPIC_KEY: entity.side_topic}, context=self._context
+        )
+        return _ImageChannel(channel.log)
 
     def _foxglove_message(self, image: FoxgloveImage, frame_id: str, log_time: int) -> Any:
         messages = self._messages
@@ -244,14 +245,24 @@ class McapSink(Sink):
 class _Entity:
     """The channels of one entity path."""
 
-    __slots__ = ("frame_id", "images", "side", "side_topic", "topic")
+    __slots__ = ("frame_id", "images", "side_log", "side_topic", "topic")
 
     def __init__(self, entity_path: tuple[str, ...], side: Any) -> None:
         self.topic = entity_topic(entity_path)
         self.frame_id = format_entity_path(entity_path)
         self.side_topic = side_topic(entity_path)
-        self.side = side
-        self.images: dict[str, Any] = {}
+        self.side_log: Callable[..., None] = side.log
+        self.images: dict[str, _ImageChannel] = {}
+
+
+class _ImageChannel:
+    """An image channel's ``log`` and the sequence number foxglove-sdk gave its last message."""
+
+    __slots__ = ("log", "sequence")
+
+    def __init__(self, log: Callable[..., None]) -> None:
+        self.log = log
+        self.sequence = 0  # foxglove-sdk numbers each channel's messages 1, 2, ...
 
 
 def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
