@@ -8,16 +8,23 @@ components: 1 -> 1 channel (grayscale), 3 -> 3 channels (YCbCr), 4 (CMYK/YCCK) i
 header declaring more than ``max_pixels`` raises before the walk goes on. Truncated or malformed
 bytes raise :class:`~rerun_core.errors.DecodeError` with the offending byte offset. Linear
 time: one vectorised pass finds every candidate marker.
+
+The walk cannot see garbage inside the entropy-coded data (nor a frame header claiming more
+pixels than the scans hold), and Pillow decodes such files with a warning at most, so
+:func:`check_jpeg_decodes` is the criterion for new JPEG bytes: libjpeg-turbo (simplejpeg)
+decodes every scan with its warnings raised as errors, at 1/8 scale (the entropy decoding
+is complete, the inverse DCT keeps only the DC term).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import simplejpeg
 
 from rerun_core.errors import DecodeError, InvalidArgumentError
 
-__all__ = ["read_jpeg_header"]
+__all__ = ["check_jpeg_decodes", "read_jpeg_header"]
 
 _SOI = 0xD8
 _EOI = 0xD9
@@ -168,3 +175,15 @@ def read_jpeg_header(
             if markers is None:
                 markers = _entropy_markers(data)
             pos = _skip_entropy_data(markers, len(data), pos)
+
+
+def check_jpeg_decodes(data: bytes) -> None:
+    """Raise ``DecodeError`` unless libjpeg-turbo decodes ``data`` without error or warning."""
+    try:
+        simplejpeg.decode_jpeg(data, min_factor=8, strict=True)
+    except (ValueError, RuntimeError) as exc:
+        msg = (
+            f"JPEG pixel data cannot be decoded (libjpeg-turbo: {exc}); the file is corrupt. "
+            "Re-encode the image, e.g. with Pillow"
+        )
+        raise DecodeError(msg, offset=0) from None

@@ -18,6 +18,7 @@ Rules:
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -26,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
-import numpy as np
 
 from rerun_core import (
     ColorModel,
@@ -360,7 +360,10 @@ class RecordingEngine:
 
 
 def check_image_source(img_bytes: object, img_path: object) -> None:
-    """Raise ``TypeError`` unless exactly one of ``img_bytes`` and ``img_path`` is given."""
+    """Raise ``TypeError`` unless exactly one of ``img_bytes`` and ``img_path`` is given.
+
+    ``img_path`` must be a ``str`` or ``os.PathLike`` (an int is never a file descriptor).
+    """
     if (img_bytes is None) == (img_path is None):
         given = "both" if img_bytes is not None else "neither"
         msg = (
@@ -368,17 +371,27 @@ def check_image_source(img_bytes: object, img_path: object) -> None:
             "Pass img_path='photo.jpg' or img_bytes=open('photo.jpg', 'rb').read()."
         )
         raise TypeError(msg)
+    if img_path is not None and not isinstance(img_path, str | os.PathLike):
+        msg = (
+            f"log_image_file(img_path=...) must be a str or os.PathLike such as 'photo.jpg'; "
+            f"got {type(img_path).__name__} {img_path!r:.40}. Pass file contents as img_bytes=."
+        )
+        raise TypeError(msg)
 
 
 def _encoded_image_msg(
     img_bytes: Any, img_path: PathLike | None, img_format: ImageFormat | str | None
 ) -> ImageMsg:
-    """Read ``img_path`` (here, in the sink layer) or take ``img_bytes``; build the message."""
+    """Read ``img_path`` (here, in the sink layer) or take ``img_bytes``; build the message.
+
+    A path no file can have (a NUL byte) raises ``OSError`` like a missing file.
+    """
     if img_path is not None:
+        if "\x00" in os.fsdecode(img_path):
+            msg = "file name contains a NUL byte, which no file name can"
+            raise OSError(errno.EINVAL, msg, img_path)
         with open(img_path, "rb") as file:
             img_bytes = file.read()
-    elif isinstance(img_bytes, np.ndarray) and img_bytes.dtype == np.uint8:
-        img_bytes = img_bytes.tobytes()
     return make_encoded_image_msg(img_bytes, media_type=img_format)
 
 

@@ -81,3 +81,17 @@ def test_warnings_skip_every_module_of_the_package():
         with pytest.warns(rr.RerunWarning) as caught:
             helper["inner"]()
         assert caught[0].filename == __file__, module.name
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_log_extension_components_of_none_is_bad_data(strict):
+    rec = rr.new_recording("app", strict=strict)
+    mem = rec.memory_recording()
+    if strict:
+        with pytest.raises(rc.InvalidArgumentError, match="dict of name"):
+            rec.log_extension_components("p", None)
+    else:
+        with pytest.warns(rr.RerunWarning, match="dict of name"):
+            rec.log_extension_components("p", None)
+        assert rec.stats.dropped == 1
+    assert mem.records == []

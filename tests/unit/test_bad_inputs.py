@@ -58,6 +58,15 @@ def _context_record(**changes: Any) -> bytes:
     return _frame(meta)
 
 
+def _sof_claims_16x16_over_8x8_scan() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (100, 50, 0)).save(out, format="JPEG", subsampling=0)
+    data = bytearray(out.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = (16).to_bytes(2, "big") * 2
+    return bytes(data)
+
+
 U8 = np.zeros((4, 5, 3), np.uint8)
 GRAY = np.zeros((4, 5), np.uint8)
 DEPTH = np.zeros((4, 5), np.uint16)
@@ -449,6 +458,16 @@ CASES: list[tuple[str, Any, tuple[Any, ...], dict[str, Any], type[Exception], st
         InvalidArgumentError,
         "1-D",
     ),
+    ("ext-none", rc.make_extension_msg, (None,), {}, InvalidArgumentError, "got NoneType"),
+    ("ext-list", rc.make_extension_msg, ([1, 2],), {}, InvalidArgumentError, "dict of name"),
+    (
+        "seg-ragged-list",
+        rc.make_segmentation_msg,
+        ([[1, 2], [3]],),
+        {},
+        InvalidArgumentError,
+        "array-like",
+    ),
     ("ext-empty-array", rc.make_extension_msg, ({"a": []},), {}, InvalidArgumentError, "non-empty"),
     (
         "ext-object-value",
@@ -767,6 +786,46 @@ CASES: list[tuple[str, Any, tuple[Any, ...], dict[str, Any], type[Exception], st
         {},
         DecodeError,
         "byte offset",
+    ),
+    (
+        "encoded-2d-uint8-array",
+        rc.make_encoded_image_msg,
+        (np.frombuffer(JPEG[:60], np.uint8).reshape(6, 10),),
+        {},
+        InvalidArgumentError,
+        "C-contiguous 1-D uint8 array",
+    ),
+    (
+        "encoded-int16-array",
+        rc.make_encoded_image_msg,
+        (np.frombuffer(JPEG[:60], np.int16),),
+        {},
+        InvalidArgumentError,
+        "format 'h'",
+    ),
+    (
+        "encoded-strided-array",
+        rc.make_encoded_image_msg,
+        (np.frombuffer(JPEG, np.uint8)[::2],),
+        {},
+        InvalidArgumentError,
+        "C-contiguous",
+    ),
+    (
+        "encoded-str",
+        rc.make_encoded_image_msg,
+        ("photo.jpg",),
+        {},
+        InvalidArgumentError,
+        "got str",
+    ),
+    (
+        "encoded-jpeg-sof-over-short-scan",
+        rc.make_encoded_image_msg,
+        (_sof_claims_16x16_over_8x8_scan(),),
+        {},
+        DecodeError,
+        "JPEG pixel data cannot be decoded",
     ),
     (
         "encoded-jpeg-cmyk",
