@@ -24,6 +24,7 @@ Rules (no I/O, no protobuf, no MCAP: values in, values out):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
@@ -95,6 +96,9 @@ _FOREIGN: Mapping[str, tuple[np.dtype[Any], str | None]] = MappingProxyType(
         "32FC1": (_F4, None),
     }
 )
+_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension")
+# The Foxglove data type -> the record dtypes it holds exactly (uint8 depth is widened).
+_EXACT_CASTS = frozenset({("|u1", "|u1"), ("<u2", "<u2"), ("<u2", "|u1"), ("<f4", "<f4")})
 _CHANNELS = MappingProxyType({"L": 1, "RGB": 3, "RGBA": 4, "BGR": 3, "BGRA": 4})
 _FORMATS = MappingProxyType({"jpeg": ImageFormat.JPEG, "jpg": ImageFormat.JPEG})
 _FORMATS = MappingProxyType({**_FORMATS, "png": ImageFormat.PNG})
@@ -288,6 +292,9 @@ def _optional(side: Any, name: str) -> Any:
 
 def _message(side: Any, image: FoxgloveImage | None) -> Message:
     kind = side.kind
+    if kind not in _KINDS:
+        msg = f"unknown record kind {kind!r} in a side record; known: {', '.join(_KINDS)}"
+        raise ForeignDataError(msg)
     if kind == "annotation_context":
         return AnnotationContextMsg(
             class_descriptions=[_class_description(c) for c in side.class_descriptions]
@@ -321,10 +328,7 @@ def _message(side: Any, image: FoxgloveImage | None) -> Message:
     if kind == "depth":
         meter = _optional(side, "meter")
         return DepthMsg(pixels=pixels[..., 0], meter=meter, draw_order=draw_order, ext=ext)
-    if kind == "segmentation":
-        return SegmentationMsg(pixels=pixels[..., 0], draw_order=draw_order, ext=ext)
-    msg = f"unknown record kind {kind!r} in a side record"
-    raise ForeignDataError(msg)
+    return SegmentationMsg(pixels=pixels[..., 0], draw_order=draw_order, ext=ext)
 
 
 def _exact_pixels(side: Any, image: FoxgloveImage | None) -> np.ndarray[Any, Any]:
@@ -336,19 +340,37 @@ def _exact_pixels(side: Any, image: FoxgloveImage | None) -> np.ndarray[Any, Any
         msg = "a side record without pixels needs its RawImage message"
         raise ForeignDataError(msg)
     data_dtype = _DATA_DTYPES[image.encoding]
+    if (data_dtype.str, side.dtype) not in _EXACT_CASTS:
+        msg = f"a {image.encoding} RawImage cannot hold {side.dtype!r} pixels exactly"
+        raise ForeignDataError(msg)
     channels = ColorModel(side.color_model).channels if side.kind == "image" else 1
     shape = (image.height, image.width, channels)
-    data = np.frombuffer(image.data, data_dtype, count=int(np.prod(shape))).reshape(shape)
-    return data.astype(np.dtype(side.dtype), copy=False)
+    return _checked_frombuffer(image.data, data_dtype, shape).astype(side.dtype, copy=False)
 
 
 def _from_array(array: Any) -> np.ndarray[Any, Any]:
-    dtype = np.dtype(array.dtype)
-    if dtype.hasobject:
-        msg = f"an array of the side record has dtype {array.dtype!r}, which holds objects"
+    try:
+        dtype = np.dtype(array.dtype)
+    except TypeError as err:
+        msg = f"an array of the side record has an unknown dtype {array.dtype!r}"
+        raise ForeignDataError(msg) from err
+    if dtype.kind not in "biufU":
+        msg = (
+            f"an array of the side record has dtype {array.dtype!r}; allowed: bool, int, float, str"
+        )
         raise ForeignDataError(msg)
-    shape = tuple(array.shape)
-    return np.frombuffer(array.data, dtype, count=int(np.prod(shape))).reshape(shape)
+    return _checked_frombuffer(array.data, dtype, tuple(array.shape))
+
+
+def _checked_frombuffer(
+    data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]
+) -> np.ndarray[Any, Any]:
+    """Return ``data`` as an array of ``shape``, if its size is exactly that (no allocation)."""
+    count = math.prod(shape)
+    if count * dtype.itemsize != len(data):
+        msg = f"{len(data)} bytes cannot be a {shape} {dtype} array"
+        raise ForeignDataError(msg)
+    return np.frombuffer(data, dtype, count=count).reshape(shape)
 
 
 def _class_description(fields: Any) -> ClassDescription:

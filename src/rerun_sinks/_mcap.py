@@ -277,21 +277,17 @@ def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
     try:
         from mcap.reader import make_reader  # noqa: PLC0415
 
-        from rerun_sinks import _mcap_schema  # noqa: PLC0415
-        from rerun_sinks._mcap_decode import decode_foxglove_image  # noqa: PLC0415
+        from rerun_sinks import _mcap_decode  # noqa: PLC0415
     except ImportError as err:
         msg = _missing_extra("read_mcap_records")
         raise ImportError(msg) from err
-    side_class = _mcap_schema.message_class("Record")
-    return _records(make_reader, decode_foxglove_image, side_class, source)
+    return _records(make_reader, _mcap_decode, source)
 
 
 def _records(
-    make_reader: Callable[[IO[bytes]], Any],
-    decode_image: Callable[[str, str, bytes], FoxgloveImage],
-    side_class: Any,
-    source: PathLike | BinaryIO,
+    make_reader: Callable[[IO[bytes]], Any], decode: Any, source: PathLike | BinaryIO
 ) -> Iterator[Record]:
+    """Yield the records of ``source``; ``decode`` is the ``_mcap_decode`` module."""
     with contextlib.ExitStack() as stack:
         if isinstance(source, str | os.PathLike):
             stream: IO[bytes] = stack.enter_context(open(source, "rb"))
@@ -310,11 +306,12 @@ def _records(
         for schema, channel, message in reader.iter_messages(log_time_order=False):
             name = "" if schema is None else schema.name
             where = f"{channel.topic!r} (message {message.sequence})"
-            if name == side_class.DESCRIPTOR.full_name:
-                side = side_class.FromString(message.data)
+            if name == decode.SIDE_SCHEMA:
+                side = _decoded(decode.decode_side, name, channel.message_encoding, message, where)
                 yield _side_record(side, pending, where)
             elif name in (RAW_IMAGE, COMPRESSED_IMAGE):
-                image = _decoded(decode_image, name, channel.message_encoding, message.data, where)
+                encoding = channel.message_encoding
+                image = _decoded(decode.decode_foxglove_image, name, encoding, message, where)
                 if SIDE_TOPIC_KEY in channel.metadata:
                     pending[(channel.topic, name, message.sequence)] = image
                 else:
@@ -323,14 +320,10 @@ def _records(
 
 
 def _decoded(
-    decode: Callable[[str, str, bytes], FoxgloveImage],
-    schema: str,
-    encoding: str,
-    data: bytes,
-    where: str,
-) -> FoxgloveImage:
+    decode: Callable[[str, str, bytes], Any], schema: str, encoding: str, message: Any, where: str
+) -> Any:
     try:
-        return decode(schema, encoding, data)
+        return decode(schema, encoding, message.data)
     except ForeignDataError as err:
         msg = f"{schema} on {where}: {err}"
         raise ForeignDataError(msg) from err
@@ -352,7 +345,7 @@ def _side_record(
         return record_from_side(side, image)
     except ForeignDataError:
         raise
-    except ValueError as err:  # the core's errors are ValueErrors too
+    except (ValueError, TypeError, OverflowError) as err:  # the core's errors are ValueErrors
         msg = f"the side record on {where} breaks a rule: {err}"
         raise ForeignDataError(msg) from err
 

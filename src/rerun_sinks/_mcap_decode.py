@@ -1,25 +1,41 @@
-"""Foxglove image messages (protobuf or JSON) to their fields, for the MCAP reader.
+"""MCAP messages to values, for the MCAP reader: Foxglove images and our side records.
 
-Rules: protobuf messages are decoded with Foxglove's published schemas
-(``foxglove-schemas-protobuf``), JSON ones as Foxglove's JSON schemas say (``data`` in
-base64); anything else, or a message that does not decode, raises
-:class:`~rerun_sinks.errors.ForeignDataError`. Imports ``protobuf``: only ``_mcap``
-imports this module, when the reader is called.
+Rules: Foxglove images in protobuf are decoded with Foxglove's published schemas
+(``foxglove-schemas-protobuf``), in JSON as Foxglove's JSON schemas say (``data`` in
+base64); side records with ``_mcap_schema``; anything else, or a message that does not
+decode, raises :class:`~rerun_sinks.errors.ForeignDataError`. Imports ``protobuf``: only
+``_mcap`` imports this module, when the reader is called.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from foxglove_schemas_protobuf.CompressedImage_pb2 import CompressedImage
 from foxglove_schemas_protobuf.RawImage_pb2 import RawImage
 from google.protobuf.message import DecodeError
 
 from rerun_sinks._foxglove import COMPRESSED_IMAGE, FoxgloveImage
+from rerun_sinks._mcap_schema import SIDE_SCHEMA, message_class
 from rerun_sinks.errors import ForeignDataError
 
-__all__ = ["decode_foxglove_image"]
+__all__ = ["SIDE_SCHEMA", "decode_foxglove_image", "decode_side"]
+
+_SIDE = message_class("Record")
+
+
+def decode_side(schema: str, encoding: str, data: bytes) -> Any:
+    """Return the ``rerun_core.Record`` protobuf message in ``data``."""
+    if encoding != "protobuf":
+        msg = f"a side record must be protobuf; got message encoding {encoding!r}"
+        raise ForeignDataError(msg)
+    try:
+        return _SIDE.FromString(data)
+    except DecodeError as err:
+        msg = f"not a protobuf {schema}: {err}"
+        raise ForeignDataError(msg) from err
 
 
 def decode_foxglove_image(schema: str, encoding: str, data: bytes) -> FoxgloveImage:

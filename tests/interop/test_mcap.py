@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import rerun_core as rc
 from rerun_core import strategies as rcst
-from rerun_sinks import McapSink, read_mcap_records
+from rerun_sinks import ForeignDataError, McapSink, read_mcap_records
 from rerun_sinks.errors import SinkClosedError
 
 pytest.importorskip(
@@ -398,3 +398,90 @@ def test_legacy_json_sidecar_files_still_read(records):
             assert old.msg.shape == new.msg.shape  # JPEG bytes depend on the encoder's version
             continue
         assert old == new
+
+
+def damaged_file(path, side_fields: dict, image: RawImage | None = None, raw: bytes | None = None):
+    """An MCAP with our side schema and one crafted side message (plus an image message)."""
+    from mcap.writer import Writer
+
+    from rerun_sinks._mcap_schema import SCHEMA_DATA, SIDE_SCHEMA, message_class
+
+    with open(path, "wb") as file:
+        writer = Writer(file)
+        writer.start(profile="", library="test")
+        if image is not None:
+            files = descriptor_pb2.FileDescriptorSet()
+            for proto in (RawImage.DESCRIPTOR.file.dependencies[0], RawImage.DESCRIPTOR.file):
+                proto.CopyToProto(files.file.add())
+            schema = writer.register_schema(
+                "foxglove.RawImage", "protobuf", files.SerializeToString()
+            )
+            metadata = {"rerun_core.side_topic": "/cam/rerun_core"}
+            channel = writer.register_channel("/cam", "protobuf", schema, metadata)
+            writer.add_message(channel, 1, image.SerializeToString(), 1, sequence=1)
+        schema = writer.register_schema(SIDE_SCHEMA, "protobuf", SCHEMA_DATA)
+        channel = writer.register_channel("/cam/rerun_core", "protobuf", schema)
+        data = (
+            raw if raw is not None else message_class("Record")(**side_fields).SerializeToString()
+        )
+        writer.add_message(channel, 1, data, 1, sequence=1)
+        writer.finish()
+
+
+GRAY = RawImage(width=2, height=2, step=2, encoding="mono8", data=b"\x01\x02\x03\x04")
+BASE_SIDE = {"entity_path": ["cam"], "kind": "image", "color_model": "L", "dtype": "|u1"}
+
+
+@pytest.mark.parametrize(
+    ("side", "image", "raw", "match"),
+    [
+        ({**BASE_SIDE, "kind": "bogus"}, None, None, "unknown record kind 'bogus'"),
+        (
+            {**BASE_SIDE, "image_sequence": 7, "dtype": "|u1"},
+            GRAY,
+            None,
+            "RawImage 7, which is missing",
+        ),
+        (
+            {**BASE_SIDE, "image_sequence": 1, "dtype": "<f8"},
+            GRAY,
+            None,
+            "cannot hold '<f8' pixels",
+        ),
+        (
+            {**BASE_SIDE, "pixels": {"dtype": "zzz", "shape": [1], "data": b"x"}},
+            None,
+            None,
+            "unknown dtype",
+        ),
+        (
+            {**BASE_SIDE, "pixels": {"dtype": "|O", "shape": [1], "data": b"x" * 8}},
+            None,
+            None,
+            "; allowed: bool, int, float, str",
+        ),
+        (
+            {**BASE_SIDE, "pixels": {"dtype": "|u1", "shape": [2**40, 2**40, 1], "data": b"xy"}},
+            None,
+            None,
+            "2 bytes cannot be",
+        ),
+        (
+            {**BASE_SIDE, "image_sequence": 1, "dtype": "|u1"},
+            RawImage(width=9, height=9, step=9, encoding="mono8", data=b"1"),
+            None,
+            "1 bytes cannot be",
+        ),
+        ({}, None, b"\xff\xff\xff", "not a protobuf rerun_core.Record"),
+        (
+            {**BASE_SIDE, "timepoint": [{"timeline": "t", "kind": "bogus", "value": 1}]},
+            None,
+            None,
+            "breaks a rule",
+        ),
+    ],
+)
+def test_damaged_side_records_raise_foreign_data_error(tmp_path, side, image, raw, match):
+    damaged_file(tmp_path / "bad.mcap", side, image, raw)
+    with pytest.raises(ForeignDataError, match=match):
+        list(read_mcap_records(tmp_path / "bad.mcap"))
