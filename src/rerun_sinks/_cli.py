@@ -14,15 +14,19 @@ import click
 from PIL import Image
 
 import rerun_core as rc
+from rerun_core.catalog import read_index
 from rerun_sinks._api import new_recording
 from rerun_sinks._convert import convert as convert_file
 from rerun_sinks._export import export as export_images
 from rerun_sinks._export import shorten
-from rerun_sinks._readers import read_records
+from rerun_sinks._formats import sniff_format
+from rerun_sinks._readers import _map, read_records
 from rerun_sinks._readers import recover as recover_file
 from rerun_sinks._readers import verify as verify_file
-from rerun_sinks._salvage import intact_records
+from rerun_sinks._recording_file import open_recording
 from rerun_sinks._samples import CLASSES, synthetic_frame
+from rerun_sinks._summary import scanned_catalog, summary_lines
+from rerun_sinks.errors import ForeignDataError
 
 __all__ = ["main"]
 
@@ -41,7 +45,7 @@ def _one_line_errors(command: Command) -> Command:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
-        except (OSError, rc.RerunCoreError) as error:
+        except (OSError, rc.RerunCoreError, ForeignDataError, ImportError) as error:
             raise click.ClickException(_describe(error)) from None
 
     return wrapper  # type: ignore[return-value]
@@ -98,35 +102,19 @@ def _past_damage(file: str) -> Iterator[Callable[[rc.RecordSpan], None]]:
 @click.argument("file")
 @_one_line_errors
 def info(file: str) -> None:
-    """Per-entity record counts, message kinds, dtypes, shapes and time range."""
+    """Entities, kinds, counts, dtypes, shapes and time ranges (from the index when valid)."""
     path = _existing_file(file)
-    with _past_damage(file) as on_damage:
-        _info(path, file, on_damage)
-
-
-def _info(source: Path, file: str, on_damage: Callable[[rc.RecordSpan], None]) -> None:
-    rows: dict[str, dict[str, Any]] = {}
-    for record in intact_records(source, on_damage):
-        row = rows.setdefault(
-            rc.format_entity_path(record.entity_path),
-            {"count": 0, "kinds": set(), "details": set(), "times": {}, "timeless": 0},
-        )
-        row["count"] += 1
-        row["kinds"].add(type(record.msg).__name__)
-        row["details"].add(_detail(record.msg))
-        row["timeless"] += record.timeless
-        for name, time in record.timepoint.items():
-            low, high = row["times"].get(name, (time.value, time.value))
-            row["times"][name] = (min(low, time.value), max(high, time.value))
-    click.echo(f"{file}: {sum(r['count'] for r in rows.values())} records, {len(rows)} entities")
-    for path, row in sorted(rows.items()):
-        times = ", ".join(f"{n} {lo}..{hi}" for n, (lo, hi) in sorted(row["times"].items()))
-        click.echo(
-            f"  {shorten(path)}: {row['count']} x {'/'.join(sorted(row['kinds']))} "
-            f"[{'; '.join(sorted(row['details']))}]"
-            + (f" time: {times}" if times else "")
-            + (f" timeless: {row['timeless']}" if row["timeless"] else "")
-        )
+    kind = sniff_format(path)
+    if kind == "rrc" and read_index(_map(path)).status != "valid":
+        with _past_damage(file) as on_damage:
+            catalog = scanned_catalog(path, on_damage)
+            for line in summary_lines(file, catalog, "no index: scanned", shorten):
+                click.echo(line)
+        return
+    with open_recording(path) as recording:
+        source = "from its index" if recording.indexed else f"read as .{kind}"
+        for line in summary_lines(file, recording.catalog, source, shorten):
+            click.echo(line)
 
 
 def _detail(msg: rc.Message) -> str:
@@ -148,6 +136,9 @@ def verify(file: str) -> None:
     path = _existing_file(file)
     with _progress(path.stat().st_size, "verifying") as update:
         report = verify_file(path, progress=update)
+    if report.ok and report.format != "rrc":
+        click.echo(f"ok: {report.count} records, {report.size} bytes (.{report.format})")
+        return
     if report.ok:
         click.echo(f"ok: {report.count} records, {report.size} bytes, index {report.index}")
         return
@@ -174,13 +165,53 @@ def recover(src: str, dst: str) -> None:
     click.echo(f"recovered {copied} records into {dst}")
 
 
+def _selection_options(command: Command) -> Command:
+    """Add --entity, --timeline, --start and --stop (a query of the recording)."""
+    options = [
+        click.option("--entity", help="Entity path, or a prefix ending in /** (e.g. cam/**)."),
+        click.option("--timeline", help="Timeline that --start and --stop apply to."),
+        click.option("--start", type=int, help="First time value (inclusive; ns or sequence)."),
+        click.option("--stop", type=int, help="Last time value (exclusive; ns or sequence)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _query(
+    entity: str | None, timeline: str | None, start: int | None, stop: int | None
+) -> dict[str, Any] | None:
+    """Return the query the selection options ask for, or None when there is none."""
+    if entity is None and timeline is None and start is None and stop is None:
+        return None
+    return {"entity": entity, "timeline": timeline, "start": start, "stop": stop}
+
+
 @main.command()
 @click.argument("file")
 @click.option("--to", "out_dir", required=True, help="Directory for the image files.")
+@_selection_options
 @_one_line_errors
-def export(file: str, out_dir: str) -> None:
+def export(
+    file: str,
+    out_dir: str,
+    *,
+    entity: str | None,
+    timeline: str | None,
+    start: int | None,
+    stop: int | None,
+) -> None:
     """Write a PNG (or the original JPEG) per image, depth and segmentation record."""
     path = _existing_file(file)
+    query = _query(entity, timeline, start, stop)
+    if query is not None:
+        with open_recording(path) as recording:
+            selected = recording.positions(**query)
+            with _progress(len(selected), "exporting") as update:
+                records = recording.records(selected.tolist())
+                written = export_images(path, out_dir, progress=update, records=records)
+        click.echo(f"wrote {len(written)} files to {out_dir}")
+        return
     with _past_damage(file) as on_damage:
         with _progress(verify_file(path).count, "exporting") as update:
             written = export_images(path, out_dir, progress=update, on_damage=on_damage)
@@ -238,14 +269,44 @@ def _entity_rows(path: Path) -> Iterator[tuple[str, int, str]]:
 @main.command()
 @click.argument("file")
 @click.argument("out")
+@_selection_options
+@click.option(
+    "--compression",
+    type=click.Choice(["zstd", "lz4"]),
+    help="Compress the pixels of an .rrc OUT (format 1.1).",
+)
 @_one_line_errors
-def convert(file: str, out: str) -> None:
-    """Convert an .rrc FILE to OUT.mcap (Foxglove) or OUT.rrd (Rerun viewer)."""
+def convert(
+    file: str,
+    out: str,
+    *,
+    entity: str | None,
+    timeline: str | None,
+    start: int | None,
+    stop: int | None,
+    compression: str | None,
+) -> None:
+    """Convert a recording FILE to OUT.mcap (Foxglove), OUT.rrd (Rerun viewer) or OUT.rrc."""
     path = _existing_file(file)
-    with _past_damage(file) as on_damage:
-        try:
+    if Path(out).resolve() == path.resolve():
+        msg = "OUT must differ from FILE: convert writes a new file"
+        raise click.ClickException(msg)
+    query = _query(entity, timeline, start, stop)
+    options: dict[str, Any] = {"compression": compression}
+    try:
+        if query is not None:
+            with open_recording(path) as recording:
+                selected = recording.positions(**query)
+                with _progress(len(selected), "converting") as update:
+                    records = recording.records(selected.tolist())
+                    count = convert_file(path, out, progress=update, records=records, **options)
+            click.echo(f"converted {count} records into {out}")
+            return
+        with _past_damage(file) as on_damage:
             with _progress(verify_file(path).count, "converting") as update:
-                count = convert_file(path, out, progress=update, on_damage=on_damage)
-        except (ValueError, ImportError) as error:
-            raise click.ClickException(str(error)) from None
-        click.echo(f"converted {count} records into {out}")
+                count = convert_file(path, out, progress=update, on_damage=on_damage, **options)
+            click.echo(f"converted {count} records into {out}")
+    except (ValueError, ImportError) as error:
+        if isinstance(error, click.ClickException):
+            raise
+        raise click.ClickException(_describe(error)) from None

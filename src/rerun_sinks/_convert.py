@@ -9,10 +9,10 @@ other extension raises ``ValueError`` naming the supported ones. Optional format
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
-from rerun_core import InvalidArgumentError, RecordSpan
+from rerun_core import InvalidArgumentError, Record, RecordSpan
 from rerun_sinks._file import FileSink
 from rerun_sinks._mcap import McapSink
 from rerun_sinks._rerun import RerunSink
@@ -35,7 +35,7 @@ _SINKS: Mapping[str, Callable[[str], Sink]] = MappingProxyType(
 )
 SAVE_EXTENSIONS = tuple(_SINKS)
 """Extensions ``save()`` / :func:`sink_for_path` can write."""
-CONVERT_EXTENSIONS = (".mcap", ".rrd")
+CONVERT_EXTENSIONS = (".mcap", ".rrd", ".rrc")
 """Extensions :func:`convert` can write."""
 
 
@@ -72,17 +72,22 @@ def convert(
     *,
     progress: Callable[[int], None] | None = None,
     on_damage: Callable[[RecordSpan], None] | None = None,
+    compression: str | None = None,
+    records: Iterable[Record] | None = None,
 ) -> int:
-    """Write every record of the ``.rrc`` file ``src`` to ``dst`` (``.mcap`` or ``.rrd``).
+    """Write every record of the recording ``src`` to ``dst`` (``.mcap``, ``.rrd``, ``.rrc``).
 
     Returns the number of records written; ``progress`` is called with 1 per record.
     Damaged regions of ``src`` go to ``on_damage`` and are skipped; without it they raise.
+    ``compression`` (``"zstd"``/``"lz4"``) is for ``.rrc`` output; ``records`` (e.g. a
+    query of ``open_recording(src)``) replaces reading all of ``src``.
     """
     name = os.fspath(dst)
-    suffix = _suffix(name, CONVERT_EXTENSIONS, action="convert")
+    _suffix(name, CONVERT_EXTENSIONS, action="convert")
     count = 0
-    with _SINKS[suffix](name) as sink:
-        for record in intact_records(src, on_damage):
+    source = intact_records(src, on_damage) if records is None else records
+    with sink_for_path(name, compression=compression) as sink:
+        for record in source:
             sink.write(record)
             count += 1
             if progress is not None:

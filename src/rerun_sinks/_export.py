@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +46,19 @@ def export(
     *,
     progress: Callable[[int], None] | None = None,
     on_damage: Callable[[RecordSpan], None] | None = None,
+    records: Iterable[Record] | None = None,
 ) -> list[Path]:
     """Write one image file per image, depth and segmentation record; return the paths.
 
     Damaged regions go to ``on_damage`` and export continues; without it they raise.
+    ``records`` (e.g. a query of ``open_recording(path)``) replaces reading all of ``path``.
     """
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     contexts: dict[tuple[str, ...], Lut] = {}
     written: list[Path] = []
-    for index, record in enumerate(intact_records(path, on_damage)):
+    source = intact_records(path, on_damage) if records is None else records
+    for index, record in enumerate(source):
         if progress is not None:
             progress(1)
         if isinstance(record.msg, AnnotationContextMsg):

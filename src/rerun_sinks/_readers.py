@@ -25,6 +25,8 @@ from rerun_core.catalog import (
     encode_index,
     read_index,
 )
+from rerun_sinks._formats import foreign_records, sniff_format
+from rerun_sinks.errors import ForeignDataError
 
 __all__ = ["VerifyReport", "read_records", "recover", "verify"]
 
@@ -39,11 +41,16 @@ def _map(path: PathLike) -> mmap.mmap | bytes:
 
 
 def read_records(path: PathLike) -> Iterator[Record]:
-    """Yield the records of an ``.rrc`` file; payload arrays are views of the mapped file.
+    """Yield the records of a recording file; ``.rrc`` payloads are views of the mapped file.
 
-    Damage raises ``rerun_core.DecodeError`` with its byte offset; use ``verify`` and
-    ``recover`` for damaged files.
+    The first bytes pick the reader: ``.rrc``, ``.mcap`` or ``.rrd`` (anything else raises
+    ``ForeignDataError``). Damage raises ``rerun_core.DecodeError`` with its byte offset;
+    use ``verify`` and ``recover`` for damaged ``.rrc`` files.
     """
+    kind = sniff_format(path)
+    if kind != "rrc":
+        yield from foreign_records(path, kind)
+        return
     yield from iter_records(_map(path))
 
 
@@ -53,6 +60,8 @@ class VerifyReport:
 
     ``index`` is ``"valid"`` (it lists exactly the intact log records), ``"missing"``,
     ``"damaged"`` or ``"stale"`` (intact, but not a list of this file's records).
+    ``format`` is ``"rrc"``, ``"mcap"`` or ``"rrd"``; the latter two are read whole by
+    their readers (which raise on damage) and have no index of ours.
     """
 
     count: int
@@ -61,6 +70,7 @@ class VerifyReport:
     size: int
     first_error: str | None = None
     index: str = "missing"
+    format: str = "rrc"
 
     @property
     def ok(self) -> bool:
@@ -77,6 +87,13 @@ def _spans(data: mmap.mmap | bytes, progress: Callable[[int], None] | None) -> I
 
 def verify(path: PathLike, *, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check every record's framing and CRCs; ``progress`` gets the bytes scanned."""
+    kind = sniff_format(path)
+    if kind != "rrc":
+        count = sum(1 for _ in foreign_records(path, kind))
+        size = Path(path).stat().st_size
+        if progress is not None:
+            progress(size)
+        return VerifyReport(count, None, 0, size, index="missing", format=kind)
     data = _map(path)
     damaged = 0
     log_offsets: list[int] = []
@@ -105,8 +122,17 @@ def verify(path: PathLike, *, progress: Callable[[int], None] | None = None) -> 
 def recover(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | None = None) -> int:
     """Copy every intact record of ``src`` to ``dst`` (created or truncated), then a fresh index.
 
-    Old index records are dropped. Returns the number of log records copied.
+    Old index records are dropped. Returns the number of log records copied. Only
+    ``.rrc`` files are repaired: any other file raises ``ForeignDataError`` and ``dst``
+    is not created.
     """
+    kind = sniff_format(src)
+    if kind != "rrc":
+        msg = (
+            f"recover repairs .rrc files only; {os.fspath(src)} is an .{kind} file "
+            f"(read it with 'rerun-core info', or 'rerun-core convert' it to .rrc)"
+        )
+        raise ForeignDataError(msg)
     data = _map(src)
     catalog = CatalogBuilder()
     offset = 0

@@ -1,7 +1,9 @@
 """``open_recording``: random access and queries over a recording file.
 
 Rules:
-- an ``.rrc`` file is memory-mapped read-only; payload arrays are views of the map;
+- the first bytes pick the format; an ``.rrc`` file is memory-mapped read-only and its
+  payload arrays are views of the map; ``.mcap`` and ``.rrd`` files are read whole by
+  their readers (a scan) and have no index;
 - the catalog (one row per log record) comes from the file's index when it is valid,
   else from a scan front to back; both give the same rows, so every answer is the
   same either way (``indexed`` says which was used);
@@ -25,7 +27,15 @@ from typing import Any
 import numpy as np
 
 from rerun_core import InvalidArgumentError, Record, format_entity_path, parse_entity_path
-from rerun_core.catalog import MSG_KINDS, Catalog, decode_record_at, read_index, scan_catalog
+from rerun_core.catalog import (
+    MSG_KINDS,
+    Catalog,
+    CatalogBuilder,
+    decode_record_at,
+    read_index,
+    scan_catalog,
+)
+from rerun_sinks._formats import foreign_records, sniff_format
 
 __all__ = ["RecordingFile", "open_recording"]
 
@@ -295,8 +305,20 @@ def _in_range(catalog: Catalog, timeline: str, start: object, stop: object) -> A
 
 
 def open_recording(path: PathLike) -> RecordingFile:
-    """Open a recording file for random access and queries (see :class:`RecordingFile`)."""
+    """Open a recording file for random access and queries (see :class:`RecordingFile`).
+
+    The first bytes pick the format: ``.rrc`` (memory-mapped; its index is used when
+    valid), ``.mcap`` or ``.rrd`` (read whole by their readers); anything else raises
+    ``ForeignDataError`` naming what the file is.
+    """
     name = os.fspath(path)
+    kind = sniff_format(name)
+    if kind != "rrc":
+        records = list(foreign_records(name, kind))
+        builder = CatalogBuilder()
+        for position, record in enumerate(records):
+            builder.add(position, 0, record)
+        return RecordingFile(name, builder.build(), records.__getitem__, indexed=False)
     with Path(name).open("rb") as file:
         size = os.fstat(file.fileno()).st_size
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None

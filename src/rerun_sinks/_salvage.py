@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from rerun_core import Record, RecordSpan, iter_records, scan_records
+from rerun_sinks._formats import foreign_records, sniff_format
 from rerun_sinks._readers import _map
 
 __all__ = ["intact_records"]
@@ -19,7 +20,15 @@ __all__ = ["intact_records"]
 def intact_records(
     path: str | os.PathLike[str], on_damage: Callable[[RecordSpan], None] | None = None
 ) -> Iterator[Record]:
-    """Yield the intact records of ``path`` in file order; report each damaged region."""
+    """Yield the intact records of ``path`` in file order; report each damaged region.
+
+    ``.mcap`` and ``.rrd`` files (recognised by their first bytes) are read by their
+    readers, which raise on damage.
+    """
+    kind = sniff_format(path)
+    if kind != "rrc":
+        yield from foreign_records(path, kind)
+        return
     data = _map(path)
     view = memoryview(data)
     for span in scan_records(data):

@@ -156,7 +156,7 @@ class TestCli:
         bogus.write_bytes(b"\xff\xd8\xff" + bytes(100))
         result = _cli("info", str(bogus))
         assert result.returncode == 1
-        assert "bad record magic" in result.stderr
+        assert "is a JPEG image, not a recording" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
 
