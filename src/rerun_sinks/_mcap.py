@@ -60,6 +60,7 @@ Compression = Literal["zstd", "lz4", "none"]
 
 SIDE_TOPIC_KEY = "rerun_core.side_topic"
 """Channel metadata key of our image channels: the topic of their side records."""
+_LEGACY_LIBRARY = "rerun-core"  # rerun-core 0.1's MCAP header; foxglove-sdk writes its own
 _LEGACY_ENCODING = "rerun-core-rrc"  # rerun-core 0.1's sidecar: one encode_record per message
 _INSTALL_HINT = "pip install 'rerun-core[mcap]'"
 _COMPRESSIONS = ("zstd", "lz4", "none")
@@ -268,42 +269,37 @@ class _ImageChannel:
 def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
     """Iterate over the records of an MCAP file, in file order.
 
-    ``source`` is a path or a seekable binary stream. Files written by :class:`McapSink`
-    give back every record exactly; Foxglove ``RawImage`` / ``CompressedImage`` messages
-    of other writers (protobuf or JSON) give one record each (docs/INTEROP.md); other
-    channels are skipped. Data that cannot become a record raises
-    :class:`~rerun_sinks.errors.ForeignDataError`.
+    ``source`` is a path or a seekable binary stream, read front to back. Files written by
+    :class:`McapSink` give back every record exactly; Foxglove ``RawImage`` /
+    ``CompressedImage`` messages of other writers (protobuf or JSON) give one record each
+    (docs/INTEROP.md); other channels are skipped. Data that cannot become a record raises
+    :class:`~rerun_sinks.errors.ForeignDataError`; a damaged or missing tail (a file cut
+    before ``close()``) raises ``rerun_core.DecodeError`` after the records before it.
     """
     try:
-        from mcap.reader import make_reader  # noqa: PLC0415
+        import mcap.stream_reader  # noqa: F401, PLC0415
 
         from rerun_sinks import _mcap_decode  # noqa: PLC0415
     except ImportError as err:
         msg = _missing_extra("read_mcap_records")
         raise ImportError(msg) from err
-    return _records(make_reader, _mcap_decode, source)
+    return _records(_mcap_decode, source)
 
 
-def _records(
-    make_reader: Callable[[IO[bytes]], Any], decode: Any, source: PathLike | BinaryIO
-) -> Iterator[Record]:
+def _records(decode: Any, source: PathLike | BinaryIO) -> Iterator[Record]:
     """Yield the records of ``source``; ``decode`` is the ``_mcap_decode`` module."""
     with contextlib.ExitStack() as stack:
         if isinstance(source, str | os.PathLike):
             stream: IO[bytes] = stack.enter_context(open(source, "rb"))
         else:
             stream = cast(IO[bytes], source)
-        reader = make_reader(stream)
-        summary = reader.get_summary()
-        channels = () if summary is None else summary.channels.values()
-        if any(c.message_encoding == _LEGACY_ENCODING for c in channels):
-            for _schema, channel, message in reader.iter_messages(log_time_order=False):
-                if channel.message_encoding == _LEGACY_ENCODING:
-                    yield decode_record(message.data)
-            return
         pending: dict[tuple[str, str, int], FoxgloveImage] = {}
         tick = 0
-        for schema, channel, message in reader.iter_messages(log_time_order=False):
+        for library, schema, channel, message in decode.mcap_messages(stream):
+            if library == _LEGACY_LIBRARY:  # rerun-core 0.1: the sidecar has every record
+                if channel.message_encoding == _LEGACY_ENCODING:
+                    yield decode_record(message.data)
+                continue
             name = "" if schema is None else schema.name
             where = f"{channel.topic!r} (message {message.sequence})"
             if name == decode.SIDE_SCHEMA:

@@ -364,7 +364,7 @@ def test_missing_extra_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'rerun-core\[mcap\]'"):
         McapSink(tmp_path / "x.mcap")
     assert not (tmp_path / "x.mcap").exists()
-    monkeypatch.setitem(sys.modules, "mcap.reader", None)
+    monkeypatch.setitem(sys.modules, "mcap.stream_reader", None)
     with pytest.raises(ImportError, match=r"pip install 'rerun-core\[mcap\]'"):
         read_mcap_records(tmp_path / "x.mcap")  # raises at the call, not at iteration
 
@@ -485,3 +485,24 @@ def test_damaged_side_records_raise_foreign_data_error(tmp_path, side, image, ra
     damaged_file(tmp_path / "bad.mcap", side, image, raw)
     with pytest.raises(ForeignDataError, match=match):
         list(read_mcap_records(tmp_path / "bad.mcap"))
+
+
+def test_a_cut_file_gives_the_records_of_its_complete_chunks(tmp_path):
+    frames = np.random.default_rng(3).integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
+    records = [
+        rc.make_record("cam", rc.make_image_msg(frames[i % 4]), log_tick=i, log_time_ns=i)
+        for i in range(250)  # 3 MB: three chunks of 1 MiB
+    ]
+    stream = io.BytesIO()
+    write_mcap(stream, records, compression="none")
+    data = stream.getvalue()
+    counts = set()
+    for cut in range(0, len(data), len(data) // 7):
+        got = []
+        with pytest.raises(rc.DecodeError, match="damaged or ends early") as error:
+            got.extend(read_mcap_records(io.BytesIO(data[:cut])))
+        assert got == records[: len(got)]
+        assert 0 <= error.value.offset <= cut
+        counts.add(len(got))
+    assert len(counts) >= 3  # chunk by chunk
+    assert list(read_mcap_records(io.BytesIO(data))) == records
