@@ -10,6 +10,9 @@ Rules:
   incoming record, ``"drop_oldest"`` drops queued records (never those being written);
   drops are counted (``dropped_records``, ``dropped_bytes``, ``drop_counts()`` with the
   inner sink's) and warned about once;
+- records lost because the inner sink failed (a disk full: a failed ``write`` loses its
+  record, a failed ``write_many`` its batch) are counted too (``failed_records``,
+  ``failed_bytes``, included in ``drop_counts()``, so in ``RecordingStream.stats``);
 - ``flush()`` returns after every accepted record reached the inner sink and the inner
   sink was flushed; ``close()`` flushes, stops the thread and closes the inner sink
   (idempotent); an error raised by the inner sink is re-raised by the next ``flush()``
@@ -22,6 +25,7 @@ from __future__ import annotations
 import threading
 import traceback
 from collections import deque
+from collections.abc import Sequence
 from typing import Literal
 
 from rerun_core import Record
@@ -53,6 +57,8 @@ class BackgroundSink(Sink):
         self.policy: Policy = policy
         self.dropped_records = 0
         self.dropped_bytes = 0
+        self.failed_records = 0
+        self.failed_bytes = 0
         self.peak_queued_bytes = 0
         self._queue: deque[tuple[Record, int]] = deque()
         self._pending_bytes = 0  # queued + being written
@@ -129,9 +135,13 @@ class BackgroundSink(Sink):
             raise error
 
     def drop_counts(self) -> tuple[int, int]:
-        """Return ``(records, bytes)`` dropped here or by the inner sink."""
+        """Return ``(records, bytes)`` dropped or lost to sink failures here or further in."""
         records, nbytes = drop_counts(self.sink)
-        return self.dropped_records + records, self.dropped_bytes + nbytes
+        with self._cond:
+            return (
+                self.dropped_records + self.failed_records + records,
+                self.dropped_bytes + self.failed_bytes + nbytes,
+            )
 
     def _is_full(self, size: int) -> bool:
         return self._pending_bytes > 0 and self._pending_bytes + size > self.max_bytes
@@ -201,19 +211,27 @@ class BackgroundSink(Sink):
     def _write(self, batch: list[tuple[Record, int]]) -> None:
         """Hand ``batch`` to the inner sink: ``write_many`` if it has one, else one by one."""
         if isinstance(self.sink, BatchSink):
-            self.sink.write_many([record for record, _ in batch])
-            return
-        for record, _ in batch:
             try:
-                self.sink.write(record)
+                self.sink.write_many([record for record, _ in batch])
+            except Exception as err:  # the whole batch is lost
+                self._keep_error(err, lost=batch)
+            return
+        for item in batch:
+            try:
+                self.sink.write(item[0])
             except Exception as err:  # the other records of the batch are still written
-                self._keep_error(err)
+                self._keep_error(err, lost=[item])
 
-    def _keep_error(self, err: Exception) -> None:
-        """Remember the first error for the next ``flush()``/``close()``, without its locals."""
+    def _keep_error(self, err: Exception, lost: Sequence[tuple[Record, int]] = ()) -> None:
+        """Remember the first error for the next ``flush()``/``close()``, without its locals.
+
+        ``lost`` are the records the failure lost: they are counted.
+        """
         traceback.clear_frames(err.__traceback__)  # they may hold written records
         with self._cond:
             self._error = self._error or err
+            self.failed_records += len(lost)
+            self.failed_bytes += sum(size for _, size in lost)
 
     def _take_batch(self) -> list[tuple[Record, int]]:
         """Pop up to ``_BATCH_RECORDS`` queued records, oldest first."""

@@ -10,7 +10,8 @@ Rules:
 - a given stream gets ``stream.write`` per part and is never closed by the sink;
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
-  ``flush`` after ``close()`` raises :class:`SinkClosedError`;
+  ``flush`` after ``close()`` raises :class:`SinkClosedError`; an ``OSError`` from
+  writing or syncing the file names it (``filename``);
 - ``compression`` (``"zstd"``/``"lz4"``) writes records whose pixels are compressed
   (format 1.1, kind 3; see ``encode_compressed_parts``);
 - the sink notes each record's offset, length, entity, format and times (a catalog row)
@@ -20,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import threading
@@ -95,8 +97,9 @@ class FileSink(Sink):
                 _writev_all(self._target, parts)
             else:
                 _write_stream(self._target, parts)
-        except BaseException:
+        except BaseException as error:
             self._catalog = None  # the bytes on disk are unknown: no index, readers scan
+            self._name(error)
             raise
 
     def flush(self) -> None:
@@ -104,7 +107,11 @@ class FileSink(Sink):
         with self._lock:
             self._check_open()
             if isinstance(self._target, int):
-                os.fsync(self._target)
+                try:
+                    os.fsync(self._target)
+                except OSError as error:
+                    self._name(error)
+                    raise
             else:
                 self._target.flush()
 
@@ -132,6 +139,11 @@ class FileSink(Sink):
             )
             raise SinkClosedError(msg)
 
+    def _name(self, error: BaseException) -> None:
+        """Name the file in an ``OSError`` that does not (``os.writev`` and ``os.fsync``)."""
+        if isinstance(error, OSError) and error.errno is not None and error.filename is None:
+            error.filename = self.path
+
 
 def _binary_stream(target: object) -> BinaryIO:
     if isinstance(target, io.TextIOBase) or not callable(getattr(target, "write", None)):
@@ -157,8 +169,8 @@ def _writev_all(fd: int, parts: Sequence[Part]) -> None:
     while views:
         written = writev(fd, views[:_IOV_MAX]) if writev else os.write(fd, views[0])
         if not written:
-            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes (fd {fd})"
-            raise OSError(msg)
+            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes"
+            raise OSError(errno.EIO, msg)
         while written:
             head = views[0]
             if written < head.nbytes:

@@ -56,7 +56,11 @@ PathLike = str | os.PathLike[str]
 
 @attrs.frozen
 class RecordingStats:
-    """Counters of a recording: messages logged and dropped, bytes logged, sink drops."""
+    """Counters of a recording: messages logged and dropped, bytes logged, sink drops.
+
+    ``dropped`` counts bad data dropped in lenient mode; ``sink_dropped_*`` count records a
+    sink dropped (a full ``BackgroundSink``) or lost because it failed (a disk full).
+    """
 
     logged: int = 0
     dropped: int = 0
