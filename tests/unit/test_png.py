@@ -377,3 +377,33 @@ def test_mutated_chunk_bodies_with_valid_crc(base: bytes, draw: st.DataObject) -
             body[draw.draw(st.integers(0, len(body) - 1))] = draw.draw(st.integers(0, 255))
     parts[i] = (parts[i][0], bytes(body[: draw.draw(st.integers(0, len(body)))]))
     _decode_or_allowed(rebuild(parts))
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("L", (W, H), 7),
+        Image.new("1", (W, H), 1),
+        Image.new("LA", (W, H), (7, 9)),
+        Image.new("P", (W, H), 3),
+        Image.new("RGB", (W, H), (1, 2, 3)),
+    ],
+    ids=lambda im: im.mode,
+)
+def test_pillows_own_pixel_limit_does_not_apply(image: Image.Image, monkeypatch) -> None:
+    """Only max_pixels limits a decode: PNGs above Pillow's MAX_IMAGE_PIXELS decode too."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # H * W > 2 x 10: a "bomb" to Pillow
+    out = decode_png(pil_png(image), max_pixels=H * W)
+    assert out.shape[:2] == (H, W)
+
+
+def test_16bit_rgba_bomb_raises_before_any_pixel_is_decoded() -> None:
+    """A small 16-bit RGBA file declaring more than max_pixels is refused from its header."""
+    side = 1500
+    rows = zlib.compress(b"".join(b"\x00" + bytes(side * 8) for _ in range(side)), 9)
+    ihdr = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)
+    data = SIG + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    assert len(data) < side * side * 8 // 500
+    with pytest.raises(InvalidArgumentError, match=f"{side}x{side} = {side * side} pixels"):
+        decode_png(data, max_pixels=side * side - 1)
+    assert decode_png(data, max_pixels=side * side).shape == (side, side, 4)
