@@ -226,12 +226,16 @@ def get_data_recording(recording: RecordingStream | None = None) -> RecordingStr
 def _recording_for(func: str, recording: RecordingStream | None) -> RecordingStream | None:
     resolved = get_data_recording(recording)
     if resolved is None:
-        warn_once_per_process(
-            "no-recording",
-            f"rerun_sinks.{func}() was ignored because there is no recording: call "
-            "rerun_sinks.init('my_app') first, or pass recording=. (Shown once per process.)",
-        )
+        _warn_no_recording(func)
     return resolved
+
+
+def _warn_no_recording(func: str) -> None:
+    warn_once_per_process(
+        "no-recording",
+        f"rerun_sinks.{func}() was ignored because there is no recording: call "
+        "rerun_sinks.init('my_app') first, or pass recording=. (Shown once per process.)",
+    )
 
 
 # -- logging ------------------------------------------------------------------------------
@@ -277,16 +281,18 @@ def log_image_file(
     recording: RecordingStream | None = None,
 ) -> None:
     """Log JPEG or PNG bytes, given as ``img_bytes`` or read from ``img_path``."""
-    check_image_source(img_bytes, img_path)
-    rec = _recording_for("log_image_file", recording)
-    if rec is not None:
-        rec.log_image_file(
-            entity_path,
-            img_bytes=img_bytes,
-            img_path=img_path,
-            img_format=img_format,
-            timeless=timeless,
-        )
+    rec = get_data_recording(recording)
+    if rec is None:  # the recording checks the arguments; usage errors raise without one too
+        check_image_source(img_bytes, img_path)
+        _warn_no_recording("log_image_file")
+        return
+    rec.log_image_file(
+        entity_path,
+        img_bytes=img_bytes,
+        img_path=img_path,
+        img_format=img_format,
+        timeless=timeless,
+    )
 
 
 def log_depth_image(
@@ -358,30 +364,36 @@ def set_time_sequence(
     timeline: str, sequence: int | None, recording: RecordingStream | None = None
 ) -> None:
     """Set (``None``: remove) this thread's sequence ``timeline`` (an int64)."""
-    name, value = check_timeline(timeline), to_int64(sequence, param="sequence")
     rec = get_data_recording(recording)
     if rec is not None:
-        rec.set_time_sequence(name, value)
+        rec.set_time_sequence(timeline, sequence)  # checks the arguments
+    else:  # usage errors raise without a recording too
+        check_timeline(timeline)
+        to_int64(sequence, param="sequence")
 
 
 def set_time_seconds(
     timeline: str, seconds: float | None, recording: RecordingStream | None = None
 ) -> None:
     """Set (``None``: remove) this thread's time ``timeline``, in seconds."""
-    name, nanos = check_timeline(timeline), nanos_from_seconds(seconds)
     rec = get_data_recording(recording)
     if rec is not None:
-        rec.set_time_nanos(name, nanos)
+        rec.set_time_seconds(timeline, seconds)  # checks the arguments
+    else:  # usage errors raise without a recording too
+        check_timeline(timeline)
+        nanos_from_seconds(seconds)
 
 
 def set_time_nanos(
     timeline: str, nanos: int | None, recording: RecordingStream | None = None
 ) -> None:
     """Set (``None``: remove) this thread's time ``timeline``, in nanoseconds."""
-    name, value = check_timeline(timeline), to_int64(nanos, param="nanos")
     rec = get_data_recording(recording)
     if rec is not None:
-        rec.set_time_nanos(name, value)
+        rec.set_time_nanos(timeline, nanos)  # checks the arguments
+    else:  # usage errors raise without a recording too
+        check_timeline(timeline)
+        to_int64(nanos, param="nanos")
 
 
 def reset_time(recording: RecordingStream | None = None) -> None:
