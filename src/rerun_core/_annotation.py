@@ -30,22 +30,40 @@ _MAX_ID = 65535
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
+def _as_given(value: object) -> Any:
+    """Keep a constructor argument as given: ``normalize_class_descriptions`` checks it."""
+    return value
+
+
 @attrs.frozen
 class AnnotationInfo:
-    """An id with an optional label and colour (legacy-compatible value holder)."""
+    """An id with an optional label and colour (legacy-compatible value holder).
 
-    id: Any = 0
-    label: Any = None
-    color: Any = None
+    The fields are typed as they are once validated, in every ``AnnotationContextMsg``;
+    the constructor accepts anything (legacy scripts pass odd values), and
+    ``make_annotation_context_msg`` checks and normalises it (the colour to RGBA).
+    """
+
+    id: int = attrs.field(default=0, converter=_as_given)
+    label: str | None = attrs.field(default=None, converter=_as_given)
+    color: Rgba | None = attrs.field(default=None, converter=_as_given)
 
 
 @attrs.frozen
 class ClassDescription:
-    """A class, its keypoints and the connections between them (legacy-compatible)."""
+    """A class, its keypoints and the connections between them (legacy-compatible).
 
-    info: Any = None
-    keypoint_annotations: Any = None
-    keypoint_connections: Any = None
+    Typed as validated, like ``AnnotationInfo``: ``info`` is then an ``AnnotationInfo``
+    (``None`` becomes id 0), keypoints a tuple and connections ``(from_id, to_id)`` pairs.
+    """
+
+    info: AnnotationInfo = attrs.field(default=None, converter=_as_given)
+    keypoint_annotations: tuple[AnnotationInfo, ...] = attrs.field(
+        default=None, converter=_as_given
+    )
+    keypoint_connections: tuple[tuple[int, int], ...] = attrs.field(
+        default=None, converter=_as_given
+    )
 
 
 def normalize_class_descriptions(value: object) -> tuple[ClassDescription, ...]:
@@ -78,7 +96,8 @@ def _is_integer(value: object) -> bool:
 def _class_description(item: object) -> ClassDescription:
     if not isinstance(item, ClassDescription):
         return ClassDescription(_annotation_info(item, what="class"), (), ())
-    info = _annotation_info(AnnotationInfo() if item.info is None else item.info, what="class")
+    given: object = item.info  # a holder may hold anything until it is validated here
+    info = _annotation_info(AnnotationInfo() if given is None else given, what="class")
     keypoints = _keypoint_annotations(item.keypoint_annotations)
     connections = _keypoint_connections(item.keypoint_connections)
     if keypoints:

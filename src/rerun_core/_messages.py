@@ -165,7 +165,7 @@ def _many_instances(value: object) -> Components:
 
 
 def _encoded_shape(encoded: bytes | None, media_type: ImageFormat | None) -> tuple[int, int, int]:
-    if encoded is None or media_type is not ImageFormat.JPEG:
+    if encoded is None or media_type is not ImageFormat.JPEG:  # the rule of ImageMsg.jpeg
         msg = f"encoded images must be JPEG (PNG is decoded to pixels); got {media_type}."
         raise InvalidArgumentError(msg, param="media_type")
     return read_jpeg_header(encoded, max_pixels=_NO_HEADER_LIMIT)
@@ -229,6 +229,19 @@ class ImageMsg(Sealed):
     def shape(self) -> tuple[int, int, int]:
         """``(height, width, channels)``."""
         return (self.height, self.width, self.channels)
+
+    @property
+    def jpeg(self) -> bytes:
+        """The JPEG bytes of an encoded image (one whose ``pixels`` is ``None``).
+
+        The rule lives here and in the validator: an encoded image is always JPEG
+        (``make_encoded_image_msg`` decodes a PNG to pixels), so a sink that finds no
+        pixels writes these bytes as JPEG. A raw image raises ``AttributeError``.
+        """
+        if self.encoded is None:
+            msg = "this ImageMsg holds raw pixels, not JPEG bytes; read .pixels instead."
+            raise AttributeError(msg)
+        return self.encoded
 
 
 @final

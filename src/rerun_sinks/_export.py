@@ -97,9 +97,9 @@ def _render(
 ) -> Iterator[tuple[str, bytes | bytearray]]:
     msg = record.msg
     if isinstance(msg, ImageMsg):
-        if msg.encoded is not None:
-            yield ".jpg", msg.encoded
-        elif msg.pixels is not None:
+        if msg.pixels is None:
+            yield ".jpg", msg.jpeg
+        else:
             yield ".png", imagecodecs.png_encode(_displayable(msg.pixels, msg.color_model))
     elif isinstance(msg, DepthMsg):
         yield ".depth.png", imagecodecs.png_encode(_depth_u16(msg))

@@ -148,9 +148,9 @@ def rerun_archetypes(record: Record) -> list[rr.AsComponents]:
         return [_any_values(components)]
     main: rr.AsComponents
     if isinstance(msg, ImageMsg):
-        if msg.pixels is None:  # encoded images are always JPEG (PNG is decoded to pixels)
+        if msg.pixels is None:
             main = rr.EncodedImage(
-                contents=msg.encoded, media_type="image/jpeg", draw_order=msg.draw_order
+                contents=msg.jpeg, media_type="image/jpeg", draw_order=msg.draw_order
             )
         else:
             main = rr.Image(

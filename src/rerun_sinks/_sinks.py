@@ -114,7 +114,7 @@ def record_nbytes(record: Record) -> int:
         return _RECORD_OVERHEAD + msg.pixels.nbytes
     size = _RECORD_OVERHEAD
     if isinstance(msg, ImageMsg):
-        size += msg.pixels.nbytes if msg.pixels is not None else len(msg.encoded or b"")
+        size += msg.pixels.nbytes if msg.pixels is not None else len(msg.jpeg)
     elif isinstance(msg, DepthMsg | SegmentationMsg):
         size += msg.pixels.nbytes
     elif isinstance(msg, AnnotationContextMsg):

@@ -242,3 +242,52 @@ class TestTrustedConstruction:
 )
 def test_entity_path_normalisation(path: str, parts: tuple[str, ...]) -> None:
     assert rc.parse_entity_path(path) == parts
+
+
+class TestImageKinds:
+    """An ``ImageMsg`` holds raw pixels or JPEG bytes; ``jpeg`` is the one home of the rule."""
+
+    def test_a_compressed_image_is_jpeg(self) -> None:
+        msg = rc.make_image_msg(_rgb(), jpeg_quality=90)
+
+        assert msg.pixels is None
+        assert msg.media_type is rc.ImageFormat.JPEG
+        assert msg.jpeg is msg.encoded
+        assert msg.jpeg.startswith(b"\xff\xd8")
+
+    def test_encoded_jpeg_bytes_are_kept(self) -> None:
+        data = rc.make_image_msg(_rgb(), jpeg_quality=90).jpeg
+
+        assert rc.make_encoded_image_msg(data).jpeg == data
+
+    def test_a_raw_image_has_no_jpeg(self) -> None:
+        msg = rc.make_image_msg(_rgb())
+
+        assert not hasattr(msg, "jpeg")
+        with pytest.raises(AttributeError, match="raw pixels, not JPEG bytes"):
+            _ = msg.jpeg
+
+
+class TestAnnotationHolders:
+    """The holders accept anything; the builder leaves them typed as their fields say."""
+
+    def test_holders_accept_anything_at_construction(self) -> None:
+        odd = rc.AnnotationInfo("x", 3, object())
+
+        assert odd.id == "x"
+        assert rc.ClassDescription(info=odd).keypoint_annotations is None
+
+    def test_validated_fields_have_their_declared_types(self) -> None:
+        given = rc.ClassDescription(
+            info=(np.int64(1), "person", "#ff000080"),
+            keypoint_annotations=[rc.AnnotationInfo(np.uint8(2), "head", [0.0, 1.0, 0.0])],
+            keypoint_connections=[2, 2],
+        )
+
+        (desc,) = rc.make_annotation_context_msg([given]).class_descriptions
+
+        assert desc.info == rc.AnnotationInfo(1, "person", (255, 0, 0, 128))
+        assert type(desc.info.id) is int
+        assert desc.keypoint_annotations == (rc.AnnotationInfo(2, "head", (0, 255, 0, 255)),)
+        assert type(desc.keypoint_annotations[0].id) is int
+        assert desc.keypoint_connections == ((2, 2),)
