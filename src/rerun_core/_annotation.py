@@ -20,13 +20,12 @@ from typing import Any
 import attrs
 import numpy as np
 
-from rerun_core._scalars import check_int
+from rerun_core._scalars import MAX_CLASS_ID, check_int
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["AnnotationInfo", "ClassDescription", "normalize_class_descriptions"]
 
 Rgba = tuple[int, int, int, int]
-_MAX_ID = 65535
 _HEX = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 
 
@@ -124,7 +123,7 @@ def _annotation_info(item: object, *, what: str) -> AnnotationInfo:
         )
         raise InvalidArgumentError(msg, param="class_descriptions")
     identifier, label, color = fields
-    class_id = check_int(identifier, param=f"{what} id", low=0, high=_MAX_ID)
+    class_id = check_int(identifier, param=f"{what} id", low=0, high=MAX_CLASS_ID)
     if label is not None and not isinstance(label, str):
         msg = (
             f"{what} {class_id} label must be a str or None; got {type(label).__name__} {label!r}."
@@ -173,7 +172,7 @@ def _connection(pair: object) -> tuple[int, int]:
             f"got item {pair!r}."
         )
         raise InvalidArgumentError(msg, param="keypoint_connections")
-    low, high = (check_int(i, param="keypoint id", low=0, high=_MAX_ID) for i in pair)
+    low, high = (check_int(i, param="keypoint id", low=0, high=MAX_CLASS_ID) for i in pair)
     return (low, high)
 
 

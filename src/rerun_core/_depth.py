@@ -11,8 +11,8 @@ from typing import Any
 
 from rerun_core._arrays import freeze, to_numpy
 from rerun_core._ext import normalize_components
-from rerun_core._messages import DEPTH_DTYPES, DepthMsg, check_meter, trusted_constructor
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels
+from rerun_core._messages import DEPTH_DTYPES, DepthMsg, trusted_constructor
+from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels, check_meter
 from rerun_core._shapes import check_dtype, to_hw
 
 __all__ = ["make_depth_msg"]

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from rerun_core._arrays import freeze
-from rerun_core._enums import ColorModel, ImageFormat
+from rerun_core._enums import ColorModel, ImageFormat, to_image_format
 from rerun_core._jpeg import check_jpeg_decodes, read_jpeg_header
-from rerun_core._messages import ImageMsg, to_image_format
+from rerun_core._messages import ImageMsg
 from rerun_core._png import decode_png
 from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_max_pixels
 from rerun_core._sniff import sniff_format

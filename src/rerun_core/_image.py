@@ -16,16 +16,15 @@ import numpy as np
 from PIL import Image
 
 from rerun_core._arrays import describe, freeze, to_numpy
-from rerun_core._enums import ColorModel, ImageFormat
+from rerun_core._enums import DEFAULT_COLOR_MODELS, ColorModel, ImageFormat, to_color_model
 from rerun_core._ext import normalize_components
-from rerun_core._messages import IMAGE_DTYPES, ImageMsg, to_color_model, trusted_constructor
+from rerun_core._messages import IMAGE_DTYPES, ImageMsg, trusted_constructor
 from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_int, check_max_pixels
 from rerun_core._shapes import check_dtype, check_layout, chw_to_hwc, to_hwc
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["make_image_msg"]
 
-_DEFAULT_MODELS = {1: ColorModel.L, 3: ColorModel.RGB, 4: ColorModel.RGBA}
 _new_image_msg = trusted_constructor(ImageMsg)
 
 
@@ -53,7 +52,7 @@ def make_image_msg(
     dtype = check_dtype(arr, IMAGE_DTYPES, kind="image")
     hwc = to_hwc(arr, max_pixels=limit)
     height, width, channels = hwc.shape
-    model = _DEFAULT_MODELS[channels] if color_model is None else to_color_model(color_model)
+    model = DEFAULT_COLOR_MODELS[channels] if color_model is None else to_color_model(color_model)
     if model.channels != channels:
         msg = (
             f"color_model={model.value} needs {model.channels} channels; got an image of shape "

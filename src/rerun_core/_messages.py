@@ -11,8 +11,6 @@ Rules:
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, final
 
@@ -21,10 +19,10 @@ import numpy as np
 
 from rerun_core._annotation import ClassDescription, normalize_class_descriptions
 from rerun_core._arrays import arrays_equal, describe, freeze
-from rerun_core._enums import ColorModel, ImageFormat
+from rerun_core._enums import ColorModel, ImageFormat, to_color_model, to_image_format
 from rerun_core._ext import Components, components_equal, normalize_components
 from rerun_core._jpeg import read_jpeg_header
-from rerun_core._scalars import check_draw_order, check_int, to_float
+from rerun_core._scalars import check_draw_order, check_int, check_meter
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 __all__ = [
@@ -38,9 +36,6 @@ __all__ = [
     "Message",
     "Sealed",
     "SegmentationMsg",
-    "check_meter",
-    "to_color_model",
-    "to_image_format",
     "trusted_constructor",
 ]
 
@@ -92,29 +87,6 @@ def trusted_constructor(cls: type[_T]) -> Callable[..., _T]:
     return build
 
 
-def to_color_model(value: object) -> ColorModel:
-    """Return ``value`` (a ``ColorModel`` or its name, any case) as a ``ColorModel``."""
-    if isinstance(value, ColorModel):
-        return value
-    if isinstance(value, str) and value.upper() in ColorModel.__members__:
-        return ColorModel[value.upper()]
-    msg = f"color_model must be one of L, RGB, RGBA, BGR, BGRA; got {value!r}."
-    raise InvalidArgumentError(msg, param="color_model")
-
-
-def to_image_format(value: object) -> ImageFormat:
-    """Return ``value`` (an ``ImageFormat`` or ``"jpeg"``/``"png"``, any case) as an enum."""
-    if isinstance(value, ImageFormat):
-        return value
-    if isinstance(value, str):
-        name = value.lower().removeprefix("image/").replace("jpg", "jpeg")
-        for member in ImageFormat:
-            if member.value == name:
-                return member
-    msg = f"media_type must be ImageFormat.JPEG, ImageFormat.PNG, 'jpeg' or 'png'; got {value!r}."
-    raise InvalidArgumentError(msg, param="media_type")
-
-
 def _optional_frozen(value: object) -> np.ndarray[Any, Any] | None:
     return None if value is None else freeze(np.asarray(value))
 
@@ -130,21 +102,6 @@ def _optional_bytes(value: object) -> bytes | None:
 
 def _optional_image_format(value: object) -> ImageFormat | None:
     return None if value is None else to_image_format(value)
-
-
-def check_meter(value: object) -> float | None:
-    """Return ``meter`` as a float (finite, > 0) or ``None``."""
-    if value is None:
-        return None
-    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    meter = to_float(value) if is_number else math.nan  # type: ignore[arg-type]
-    if not math.isfinite(meter) or meter <= 0:
-        msg = (
-            f"meter must be a finite number > 0 (units per metre, e.g. 1000 for millimetres); "
-            f"got {value!r}. Pass meter=None for the default."
-        )
-        raise InvalidArgumentError(msg, param="meter")
-    return meter
 
 
 def _identifiers(value: object) -> tuple[int, ...] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Literal, final
+from typing import ClassVar, Literal, final
 
 import attrs
 
@@ -26,7 +26,7 @@ from rerun_core._messages import (
     trusted_constructor,
 )
 from rerun_core._paths import parse_entity_path
-from rerun_core._scalars import check_int
+from rerun_core._scalars import INT64_MAX, INT64_MIN, check_int
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 TimeKind = Literal["sequence", "time"]
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 NO_TIMELINES: Mapping[str, TimeValue] = MappingProxyType({})
 _MESSAGE_TYPES = (ImageMsg, DepthMsg, SegmentationMsg, AnnotationContextMsg, ExtensionMsg)
 
@@ -55,17 +54,22 @@ def _time_kind(value: object) -> TimeKind:
 
 
 def _int64(value: object) -> int:
-    return check_int(value, param="time value", low=_INT64_MIN, high=_INT64_MAX)
+    return check_int(value, param="time value", low=INT64_MIN, high=INT64_MAX)
 
 
 def _tick(value: object) -> int:
-    return check_int(value, param="log_tick", low=0, high=_INT64_MAX)
+    return check_int(value, param="log_tick", low=0, high=INT64_MAX)
 
 
 @final
 @attrs.frozen
 class TimeValue(Sealed):
-    """A point on one timeline: a sequence number or a time in nanoseconds."""
+    """A point on one timeline: a sequence number or a time in nanoseconds (an int64)."""
+
+    MIN: ClassVar[int] = INT64_MIN
+    """The smallest ``value``: -2**63."""
+    MAX: ClassVar[int] = INT64_MAX
+    """The largest ``value``: 2**63 - 1."""
 
     kind: TimeKind = attrs.field(converter=_time_kind)
     value: int = attrs.field(converter=_int64)
@@ -161,9 +165,9 @@ def stamp_record(
     ``Message`` constructor, ``timepoint`` must be a read-only mapping of ``TimeValue``
     (empty when ``timeless``); the tick and the clock reading are checked here.
     """
-    if type(log_tick) is not int or not 0 <= log_tick <= _INT64_MAX:
+    if type(log_tick) is not int or not 0 <= log_tick <= INT64_MAX:
         log_tick = _tick(log_tick)
-    if type(log_time_ns) is not int or not _INT64_MIN <= log_time_ns <= _INT64_MAX:
+    if type(log_time_ns) is not int or not INT64_MIN <= log_time_ns <= INT64_MAX:
         log_time_ns = _int64(log_time_ns)
     if timeless and timepoint:
         msg_ = "a timeless record carries no timeline; pass an empty timepoint with timeless."

@@ -1,4 +1,8 @@
-"""Checks of scalar options shared by the builders (draw order, sizes, ids)."""
+"""Checks of scalar options shared by the builders (draw order, meter, sizes, ids).
+
+Each bound lives here once: int64 for times and ticks, uint16 for class and keypoint ids,
+``max_pixels`` (the decompression-bomb guard) for decoded and declared image sizes.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +13,59 @@ from rerun_core.errors import InvalidArgumentError
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_CLASS_ID",
     "check_draw_order",
     "check_int",
     "check_max_pixels",
+    "check_meter",
     "check_pixel_count",
-    "to_float",
 ]
 
 DEFAULT_MAX_PIXELS = 2**28
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_CLASS_ID = 65535
+"""Class and keypoint ids are uint16 (as in Rerun): 0..65535."""
+
+
+def _finite_float(value: object) -> float | None:
+    """``value`` as a float if it is a finite real number (bools are not), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def check_draw_order(draw_order: object) -> float | None:
     """Return ``draw_order`` as a float; it must be a finite real number or ``None``."""
     if draw_order is None:
         return None
-    if isinstance(draw_order, bool) or not isinstance(draw_order, numbers.Real):
+    value = _finite_float(draw_order)
+    if value is None:
         msg = (
-            f"draw_order must be a finite number or None; got {type(draw_order).__name__} "
+            f"draw_order must be finite: a real number or None; got {type(draw_order).__name__} "
             f"{draw_order!r}. Pass e.g. draw_order=-10.0 (the default for images)."
         )
-        raise InvalidArgumentError(msg, param="draw_order")
-    value = to_float(draw_order)
-    if not math.isfinite(value):
-        msg = f"draw_order must be finite; got {value!r}. Pass a finite number such as -10.0."
         raise InvalidArgumentError(msg, param="draw_order")
     return value
 
 
-def to_float(value: numbers.Real) -> float:
-    """Return ``value`` as a float; integers too large for a float become infinity."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
+def check_meter(meter: object) -> float | None:
+    """Return ``meter`` as a float (finite, > 0) or ``None``."""
+    if meter is None:
+        return None
+    value = _finite_float(meter)
+    if value is None or value <= 0:
+        msg = (
+            f"meter must be a finite number > 0 (units per metre, e.g. 1000 for millimetres); "
+            f"got {meter!r}. Pass meter=None for the default."
+        )
+        raise InvalidArgumentError(msg, param="meter")
+    return value
 
 
 def check_int(value: object, *, param: str, low: int, high: int) -> int:

@@ -14,13 +14,17 @@ import numpy as np
 from rerun_core._arrays import describe, freeze, to_numpy
 from rerun_core._ext import normalize_components
 from rerun_core._messages import SegmentationMsg, trusted_constructor
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels
+from rerun_core._scalars import (
+    DEFAULT_MAX_PIXELS,
+    MAX_CLASS_ID,
+    check_draw_order,
+    check_max_pixels,
+)
 from rerun_core._shapes import to_hw
 from rerun_core.errors import InvalidArgumentError, UnsupportedDtypeError
 
 __all__ = ["make_segmentation_msg"]
 
-_MAX_CLASS_ID = 65535
 _new_segmentation_msg = trusted_constructor(SegmentationMsg)
 
 
@@ -52,7 +56,7 @@ def _check_id_dtype(arr: np.ndarray[Any, Any]) -> None:
         else ""
     )
     msg = (
-        f"segmentation ids must be bool or integers in 0..{_MAX_CLASS_ID}; got {describe(arr)}."
+        f"segmentation ids must be bool or integers in 0..{MAX_CLASS_ID}; got {describe(arr)}."
         f"{hint}"
     )
     raise UnsupportedDtypeError(msg, param="image")
@@ -63,9 +67,9 @@ def _storage_dtype(ids: np.ndarray[Any, Any]) -> np.dtype[Any]:
     if ids.dtype.kind == "b" or (ids.dtype.kind == "u" and ids.dtype.itemsize == 1):
         return np.dtype(np.uint8)
     low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high > _MAX_CLASS_ID:
+    if low < 0 or high > MAX_CLASS_ID:
         msg = (
-            f"segmentation ids must be in 0..{_MAX_CLASS_ID} (they are stored as uint16, never "
+            f"segmentation ids must be in 0..{MAX_CLASS_ID} (they are stored as uint16, never "
             f"wrapped); got values in {low}..{high}. Remap the ids into that range."
         )
         raise InvalidArgumentError(msg, param="image")

@@ -23,7 +23,7 @@ from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value
 
 __all__ = ["ThreadTime", "check_timeline", "nanos_from_seconds", "to_int64"]
 
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_MIN, _INT64_MAX = TimeValue.MIN, TimeValue.MAX
 
 
 class ThreadTime(threading.local):

@@ -154,6 +154,13 @@ class TestRecord:
         with pytest.raises(TypeError):
             record.timepoint["u"] = rc.TimeValue("time", 2)  # type: ignore[index]
 
+    @pytest.mark.parametrize("value", [-(2**63), 2**63 - 1])
+    def test_time_values_are_int64(self, value: int) -> None:
+        assert (rc.TimeValue.MIN, rc.TimeValue.MAX) == (-(2**63), 2**63 - 1)
+        assert rc.TimeValue("time", value).value == value
+        with pytest.raises(InvalidArgumentError, match="time value must be in"):
+            rc.TimeValue("time", value + (1 if value > 0 else -1))
+
 
 class TestTrustedConstruction:
     """The builders' fast path: fields already checked, no converters or validators."""
