@@ -1,20 +1,18 @@
 """rerun-core: images, depth and segmentation as validated, immutable log messages.
 
 Pure: no file, socket, thread, clock, environment or global mutable state.
+
+Light to import for the SDKs that embed it: the codec names (``_LAZY``, whose module loads
+cattrs and cbor2) are imported on first use, and the image codecs (Pillow, the PNG
+decoders) inside the functions that use them. Every public name is in docs/API.md.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from rerun_core._annotation import AnnotationInfo, ClassDescription
-from rerun_core._codec import (
-    RecordSpan,
-    decode_record,
-    encode_record,
-    encode_record_parts,
-    iter_records,
-    scan_records,
-)
-from rerun_core._compress import encode_compressed_parts
 from rerun_core._context import make_annotation_context_msg, make_extension_msg
 from rerun_core._depth import make_depth_msg
 from rerun_core._encoded import make_encoded_image_msg
@@ -38,6 +36,28 @@ from rerun_core.errors import (
     UnrecognizedImageFormatError,
     UnsupportedDtypeError,
 )
+
+if TYPE_CHECKING:
+    from rerun_core._codec import (
+        RecordSpan,
+        decode_record,
+        encode_record,
+        encode_record_parts,
+        iter_records,
+        scan_records,
+    )
+    from rerun_core._compress import encode_compressed_parts
+
+_LAZY = {
+    "RecordSpan": "rerun_core._codec",
+    "decode_record": "rerun_core._codec",
+    "encode_record": "rerun_core._codec",
+    "encode_record_parts": "rerun_core._codec",
+    "iter_records": "rerun_core._codec",
+    "scan_records": "rerun_core._codec",
+    "encode_compressed_parts": "rerun_core._compress",
+}
+"""Names imported on first use, with the module that defines them."""
 
 __all__ = [
     "AnnotationContextMsg",
@@ -74,3 +94,19 @@ __all__ = [
     "parse_entity_path",
     "scan_records",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a name of ``_LAZY`` on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'rerun_core' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names, lazy ones included."""
+    return sorted({*globals(), *__all__})

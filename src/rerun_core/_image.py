@@ -13,7 +13,6 @@ import io
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from rerun_core._arrays import describe, freeze, to_numpy
 from rerun_core._enums import DEFAULT_COLOR_MODELS, ColorModel, ImageFormat, to_color_model
@@ -86,6 +85,8 @@ def _compress_jpeg(hwc: np.ndarray[Any, Any], model: ColorModel, quality: int) -
             f"color_model={model.value}. Convert to uint8 RGB first, or drop jpeg_quality."
         )
         raise InvalidArgumentError(msg, param="jpeg_quality")
+    from PIL import Image  # noqa: PLC0415 (imported on first use: a light ``import rerun_core``)
+
     pixels = hwc[:, :, 0] if model is ColorModel.L else hwc
     out = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).save(out, format="JPEG", quality=quality)

@@ -118,3 +118,21 @@ def test_unchecked_all_is_sorted_and_complete() -> None:
     public -= {"annotations"}
     assert rerun_core.unchecked.__all__ == sorted(rerun_core.unchecked.__all__)
     assert set(rerun_core.unchecked.__all__) == public
+
+
+CODECS_LOADED_ON_FIRST_USE = ("cattrs", "cbor2")
+
+
+def test_importing_the_core_loads_no_codec() -> None:
+    """SDKs that embed the core pay for a codec only when they use it."""
+    result = _run(
+        f"""
+        import sys
+        import rerun_core
+        print(sorted(m for m in {CODECS_LOADED_ON_FIRST_USE!r} if m in sys.modules))
+        rerun_core.encode_record
+        print(sorted(m for m in {CODECS_LOADED_ON_FIRST_USE!r} if m in sys.modules))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", str(sorted(CODECS_LOADED_ON_FIRST_USE))]
