@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from rerun_core._arrays import freeze
-from rerun_core._enums import ColorModel, ImageFormat, to_image_format
+from rerun_core._enums import DEFAULT_COLOR_MODELS, ImageFormat, to_image_format
 from rerun_core._jpeg import check_jpeg_decodes, read_jpeg_header
 from rerun_core._messages import ImageMsg
 from rerun_core._png import decode_png
@@ -23,8 +23,6 @@ from rerun_core._sniff import sniff_format
 from rerun_core.errors import InvalidArgumentError
 
 __all__ = ["make_encoded_image_msg"]
-
-_MODELS = {1: ColorModel.L, 3: ColorModel.RGB, 4: ColorModel.RGBA}
 
 
 def _file_bytes(data: object) -> bytes:
@@ -79,7 +77,7 @@ def make_encoded_image_msg(
             height=height,
             width=width,
             channels=channels,
-            color_model=_MODELS[channels],
+            color_model=DEFAULT_COLOR_MODELS[channels],
             encoded=payload,
             media_type=ImageFormat.JPEG,
             draw_order=draw_order,
@@ -93,7 +91,7 @@ def make_encoded_image_msg(
         height=height,
         width=width,
         channels=channels,
-        color_model=_MODELS[channels],
+        color_model=DEFAULT_COLOR_MODELS[channels],
         pixels=freeze(pixels),
         draw_order=draw_order,
         ext=ext,

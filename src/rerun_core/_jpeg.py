@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import simplejpeg
 
+from rerun_core._scalars import check_pixel_count
 from rerun_core.errors import DecodeError, InvalidArgumentError
 
 __all__ = ["check_jpeg_decodes", "read_jpeg_header"]
@@ -55,13 +56,7 @@ def _parse_sof(data: bytes, start: int, end: int, max_pixels: int) -> tuple[int,
             "(a height defined later by a DNL marker is not supported). Re-encode the image"
         )
         raise DecodeError(msg, offset=start + 1)
-    if height * width > max_pixels:
-        msg = (
-            f"JPEG header declares {width}x{height} = {width * height} pixels, more than "
-            f"max_pixels={max_pixels} (decompression-bomb guard). Downscale the image or raise "
-            "max_pixels"
-        )
-        raise InvalidArgumentError(msg, param="max_pixels")
+    check_pixel_count(height, width, max_pixels, what="JPEG header")
     if components == 4:
         msg = (
             "CMYK (4-component) JPEGs are not supported; only grayscale (1 component) and YCbCr "

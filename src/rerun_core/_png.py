@@ -11,12 +11,12 @@ Only IHDR, PLTE, tRNS (palette only), IDAT and IEND reach the decoder, so ancill
 The only size limit is ``max_pixels`` (Pillow's own process-wide limit does not apply), and
 it is checked against IHDR before any decoder runs, so memory and time are bounded by what
 the caller allows: about 2x the declared output with the builder's copy into immutable
-memory (about 4x for interlaced 16-bit colour, which pypng decodes).
-Decoders: Pillow for depths <= 8 and 16-bit gray; Pillow truncates 16-bit colour to 8 bits, so
-16-bit gray+alpha/RGB/RGBA use imagecodecs.png_decode (libpng). Measured on a 640x480 16-bit RGB
-PNG: imagecodecs.png_decode 3.3 ms vs pypng 202 ms. Interlaced 16-bit colour goes to pypng
-instead, because libpng (via imagecodecs) prints an interlace warning to stderr for those
-(it can still print one for a crafted, CRC-valid but inconsistent 16-bit IDAT stream).
+memory.
+Decoders, each imported on first use: Pillow for depths <= 8 and 16-bit gray; Pillow truncates
+16-bit colour to 8 bits, so 16-bit RGB/RGBA (interlaced too) use pyspng (libspng, 0.4 MB) and
+16-bit gray+alpha, which pyspng does not decode, uses pypng (pure Python, slow but exact); pypng
+also stands in for pyspng where pyspng is not installed. The three agree with libpng on every
+PngSuite image (tests/unit/test_pngsuite.py); speed in benchmarks/README.md (Footprint).
 Any decoder failure becomes :class:`~rerun_core.errors.DecodeError` at the first IDAT's offset.
 """
 
@@ -25,18 +25,16 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import imagecodecs
 import numpy as np
 import numpy.typing as npt
-import png
-from PIL import PngImagePlugin
 from zlib_ng.zlib_ng import crc32
 
-from rerun_core.errors import DecodeError, InvalidArgumentError
+from rerun_core._scalars import check_pixel_count
+from rerun_core._sniff import PNG_SIGNATURE
+from rerun_core.errors import DecodeError
 
 __all__ = ["decode_png"]
 
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _GRAY, _RGB, _PALETTE, _GRAY_ALPHA, _RGBA = 0, 2, 3, 4, 6
 _ALLOWED_DEPTHS = {
     _GRAY: (1, 2, 4, 8, 16),
@@ -54,14 +52,13 @@ class _Framing:
 
     color_type: int
     bit_depth: int
-    interlaced: bool
     has_trns: bool
     idat_offset: int
     stream: bytes  # signature + the chunks the decoder needs, as found
 
 
-def _read_ihdr(body: bytes, offset: int, max_pixels: int) -> tuple[int, int, bool]:
-    """Validate an IHDR body; return (colour type, bit depth, interlaced)."""
+def _read_ihdr(body: bytes, offset: int, max_pixels: int) -> tuple[int, int]:
+    """Validate an IHDR body; return (colour type, bit depth)."""
     if len(body) != 13:
         msg = f"PNG IHDR chunk has {len(body)} data bytes; it must have 13. The file is corrupt"
         raise DecodeError(msg, offset=offset)
@@ -71,13 +68,7 @@ def _read_ihdr(body: bytes, offset: int, max_pixels: int) -> tuple[int, int, boo
     if not (0 < width < 2**31 and 0 < height < 2**31):
         msg = f"PNG IHDR declares {width}x{height} pixels; each must be 1..2**31-1"
         raise DecodeError(msg, offset=offset)
-    if width * height > max_pixels:
-        msg = (
-            f"PNG header declares {width}x{height} = {width * height} pixels, more than "
-            f"max_pixels={max_pixels} (decompression-bomb guard). Downscale the image or raise "
-            "max_pixels"
-        )
-        raise InvalidArgumentError(msg, param="max_pixels")
+    check_pixel_count(height, width, max_pixels, what="PNG header")
     if depth not in _ALLOWED_DEPTHS.get(color, ()):
         msg = (
             f"PNG IHDR declares colour type {color} with bit depth {depth}, which is not a "
@@ -90,19 +81,19 @@ def _read_ihdr(body: bytes, offset: int, max_pixels: int) -> tuple[int, int, boo
             f"{interlace}; allowed are 0, 0 and 0 or 1. The file is corrupt"
         )
         raise DecodeError(msg, offset=offset)
-    return color, depth, interlace == 1
+    return color, depth
 
 
 def _walk_chunks(data: bytes, max_pixels: int) -> _Framing:
     """Check signature, chunk framing and every CRC up to IEND."""
-    if not data.startswith(_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE):
         msg = f"Expected the 8-byte PNG signature 89 50 4e 47 0d 0a 1a 0a, got {data[:8].hex(' ')}"
         raise DecodeError(msg, offset=0)
     n = len(data)
     view = memoryview(data)
-    pos = len(_SIGNATURE)
+    pos = len(PNG_SIGNATURE)
     parts = [view[:pos]]
-    ihdr: tuple[int, int, bool] | None = None
+    ihdr: tuple[int, int] | None = None
     has_plte = has_trns = False
     idat_offset = -1
     while True:
@@ -140,15 +131,18 @@ def _walk_chunks(data: bytes, max_pixels: int) -> _Framing:
         what = "IDAT (pixel data)" if idat_offset < 0 else "PLTE (palette)"
         msg = f"PNG has no {what} chunk before IEND. The file is incomplete or corrupt"
         raise DecodeError(msg, offset=pos)
-    return _Framing(ihdr[0], ihdr[1], ihdr[2], has_trns, idat_offset, b"".join(parts))
+    return _Framing(ihdr[0], ihdr[1], has_trns, idat_offset, b"".join(parts))
 
 
 def _decode_pillow(frame: _Framing) -> npt.NDArray[np.generic]:
     """Decode every PNG except 16-bit colour with Pillow, converting to L/RGB/RGBA.
 
     The PNG plugin is used directly: ``Image.open`` would apply Pillow's own (process-wide)
-    pixel limit, while ``max_pixels`` was already checked against the header.
+    pixel limit, while ``max_pixels`` was already checked against the header. Pillow is
+    imported here, on first use, so that ``import rerun_core`` stays light.
     """
+    from PIL import PngImagePlugin  # noqa: PLC0415
+
     with PngImagePlugin.PngImageFile(io.BytesIO(frame.stream)) as im:
         if frame.color_type == _PALETTE:
             return np.asarray(im.convert("RGBA" if frame.has_trns else "RGB"))
@@ -159,16 +153,32 @@ def _decode_pillow(frame: _Framing) -> npt.NDArray[np.generic]:
         return np.asarray(im)
 
 
-def _decode_16bit_color(frame: _Framing) -> npt.NDArray[np.generic]:
-    """Decode 16-bit gray+alpha/RGB/RGBA keeping 16 bits (libpng, or pypng if interlaced)."""
-    if frame.interlaced:  # one flat array('H') of every sample, viewed without a copy
-        width, height, flat, _ = png.Reader(bytes=frame.stream).read_flat()
-        out: npt.NDArray[np.generic] = np.frombuffer(flat, np.uint16).reshape(height, width, -1)
-    else:
-        out = imagecodecs.png_decode(frame.stream)
-    if frame.color_type == _GRAY_ALPHA:
-        return out[:, :, [0, 0, 0, 1]]
+def _decode_pypng(stream: bytes) -> npt.NDArray[np.uint16]:
+    """Decode a 16-bit PNG's samples to HxWxC with pypng, the pure-Python decoder."""
+    import png  # noqa: PLC0415 (imported on first use)
+
+    width, height, flat, info = png.Reader(bytes=stream).read_flat()  # one array('H')
+    return np.frombuffer(flat, np.uint16).reshape(height, width, info["planes"])
+
+
+def _decode_spng(stream: bytes) -> npt.NDArray[np.uint16] | None:
+    """Decode 16-bit RGB/RGBA with pyspng (RGB comes back as opaque RGBA); ``None`` without it."""
+    try:
+        import pyspng  # noqa: PLC0415 (imported on first use)
+    except ImportError:
+        return None
+    out: npt.NDArray[np.uint16] = pyspng.load(stream)
     return out
+
+
+def _decode_16bit_color(frame: _Framing) -> npt.NDArray[np.generic]:
+    """Decode 16-bit gray+alpha/RGB/RGBA keeping 16 bits (pyspng, else pypng)."""
+    if frame.color_type == _GRAY_ALPHA:
+        return _decode_pypng(frame.stream)[:, :, [0, 0, 0, 1]]
+    out = _decode_spng(frame.stream)
+    if out is None:
+        return _decode_pypng(frame.stream)
+    return out[:, :, :3] if frame.color_type == _RGB else out
 
 
 def decode_png(data: bytes, *, max_pixels: int) -> npt.NDArray[np.generic]:

@@ -87,12 +87,15 @@ def check_max_pixels(max_pixels: object) -> int:
     return check_int(max_pixels, param="max_pixels", low=1, high=2**62)
 
 
-def check_pixel_count(height: int, width: int, max_pixels: int) -> None:
-    """Reject images with more than ``max_pixels`` pixels (decompression-bomb guard)."""
+def check_pixel_count(height: int, width: int, max_pixels: int, *, what: str = "image") -> None:
+    """Reject more than ``max_pixels`` pixels: the decompression-bomb guard of every builder.
+
+    Arrays are checked before they are copied, PNG and JPEG headers before any decoding.
+    """
     if height * width > max_pixels:
         msg = (
-            f"image of {height}x{width} = {height * width} pixels exceeds "
-            f"max_pixels={max_pixels}. Downscale it, or pass a larger max_pixels= if you "
-            "trust the source."
+            f"{what}: {width}x{height} (width x height) = {height * width} pixels exceeds "
+            f"max_pixels={max_pixels} (decompression-bomb guard). Downscale it, or pass a "
+            "larger max_pixels= if you trust the source."
         )
         raise InvalidArgumentError(msg, param="max_pixels")

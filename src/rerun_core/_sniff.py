@@ -10,9 +10,10 @@ from __future__ import annotations
 from rerun_core._enums import ImageFormat
 from rerun_core.errors import UnrecognizedImageFormatError
 
-__all__ = ["sniff_format"]
+__all__ = ["PNG_SIGNATURE", "sniff_format"]
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+"""The 8 bytes every PNG starts with."""
 _CONVERT_HINT = (
     'Convert with Pillow: Image.open(path).convert("RGB").save(buf, format="PNG") '
     '(or format="JPEG").'
@@ -39,7 +40,7 @@ def sniff_format(data: bytes) -> ImageFormat:
         raise UnrecognizedImageFormatError(msg)
     if data.startswith(b"\xff\xd8\xff"):
         return ImageFormat.JPEG
-    if data.startswith(_PNG_SIGNATURE):
+    if data.startswith(PNG_SIGNATURE):
         return ImageFormat.PNG
     name = _unsupported_name(data)
     if name is not None:
