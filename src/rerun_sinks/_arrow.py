@@ -21,7 +21,6 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import imagecodecs
 import numpy as np
 import pyarrow as pa
 
@@ -41,6 +40,7 @@ from rerun_core import (
     parse_entity_path,
 )
 from rerun_core.errors import InvalidArgumentError
+from rerun_sinks._png_writer import encode_png
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",
@@ -391,8 +391,7 @@ def _image_file(msg: Message) -> bytes | bytearray | None:
             pixels = pixels[..., _BGR_ORDER[msg.color_model]]
         if msg.channels == 1:
             pixels = pixels[..., 0]
-    png: bytes | bytearray = imagecodecs.png_encode(np.ascontiguousarray(pixels), level=1)
-    return png
+    return encode_png(pixels, level=1)
 
 
 # -- JSON for extension components and annotation contexts ------------------------------------

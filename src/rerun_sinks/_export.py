@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import imagecodecs
 import numpy as np
 
 from rerun_core import (
@@ -30,6 +29,7 @@ from rerun_core import (
     RecordSpan,
     SegmentationMsg,
 )
+from rerun_sinks._png_writer import encode_png
 from rerun_sinks._salvage import intact_records
 
 __all__ = ["export", "file_stem", "shorten"]
@@ -100,12 +100,12 @@ def _render(
         if msg.pixels is None:
             yield ".jpg", msg.jpeg
         else:
-            yield ".png", imagecodecs.png_encode(_displayable(msg.pixels, msg.color_model))
+            yield ".png", encode_png(_displayable(msg.pixels, msg.color_model))
     elif isinstance(msg, DepthMsg):
-        yield ".depth.png", imagecodecs.png_encode(_depth_u16(msg))
+        yield ".depth.png", encode_png(_depth_u16(msg))
     elif isinstance(msg, SegmentationMsg):
         lut = _nearest_context(record.entity_path, contexts)
-        yield ".segmentation.png", imagecodecs.png_encode(lut[msg.pixels])
+        yield ".segmentation.png", encode_png(lut[msg.pixels])
 
 
 def _displayable(pixels: np.ndarray[Any, Any], model: ColorModel) -> np.ndarray[Any, Any]:
