@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import simplejpeg
 
 from rerun_core._scalars import check_pixel_count
 from rerun_core.errors import DecodeError, InvalidArgumentError
@@ -174,6 +173,8 @@ def read_jpeg_header(
 
 def check_jpeg_decodes(data: bytes) -> None:
     """Raise ``DecodeError`` unless libjpeg-turbo decodes ``data`` without error or warning."""
+    import simplejpeg  # noqa: PLC0415 (imported on first use: a light ``import rerun_core``)
+
     try:
         simplejpeg.decode_jpeg(data, min_factor=8, strict=True)
     except (ValueError, RuntimeError) as exc:

@@ -50,6 +50,7 @@ def test_builders_do_no_file_or_socket_io() -> None:
         Image.new("RGB", (8, 8)).save(png, format="PNG")
         Image.new("RGB", (8, 8)).save(jpeg, format="JPEG")
         rc.make_image_msg(np.zeros((8, 8, 3), np.uint8), jpeg_quality=90)  # warm lazy imports
+        rc.make_encoded_image_msg(jpeg.getvalue())  # (codecs are imported on first use)
 
         events = []
         watched = ("open", "socket.", "os.", "shutil.", "subprocess.", "mmap.", "tempfile.")
@@ -120,7 +121,15 @@ def test_unchecked_all_is_sorted_and_complete() -> None:
     assert set(rerun_core.unchecked.__all__) == public
 
 
-CODECS_LOADED_ON_FIRST_USE = ("PIL", "cattrs", "cbor2", "imagecodecs", "png", "pyspng")
+CODECS_LOADED_ON_FIRST_USE = (
+    "PIL",
+    "cattrs",
+    "cbor2",
+    "imagecodecs",
+    "png",
+    "pyspng",
+    "simplejpeg",
+)
 
 
 def test_importing_the_core_loads_no_codec() -> None:
