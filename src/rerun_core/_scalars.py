@@ -94,7 +94,7 @@ def check_pixel_count(height: int, width: int, max_pixels: int, *, what: str = "
     """
     if height * width > max_pixels:
         msg = (
-            f"{what}: {width}x{height} (width x height) = {height * width} pixels exceeds "
+            f"{what}: {width}x{height} = {height * width} pixels (width x height) exceeds "
             f"max_pixels={max_pixels} (decompression-bomb guard). Downscale it, or pass a "
             "larger max_pixels= if you trust the source."
         )
