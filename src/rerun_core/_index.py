@@ -8,14 +8,15 @@ Rules (``docs/FORMAT.md`` section 8):
   end of the stream (its last 32 bytes);
 - a reader trusts an index only when the tail points at an intact index frame that ends
   the stream, every column has its dtype and length, every id points into its table,
-  the rows are ordered and disjoint, and the first and last rows frame intact log
-  records; otherwise it reports why (``missing``, ``damaged``, ``stale``) and the
-  caller scans. Decoding never raises.
+  the rows are ordered and disjoint, and the first and last rows point at log record
+  headers (header CRC checked) of the stated length; otherwise it reports why
+  (``missing``, ``damaged``, ``stale``) and the caller scans. Decoding never raises.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -55,6 +56,10 @@ _FIXED_COLUMNS = (
 )
 
 Array = np.ndarray[Any, Any]
+
+
+def _ignore(offset: int, length: int) -> None:
+    """Take no prefetch hint."""
 
 
 @attrs.define(kw_only=True)
@@ -121,9 +126,14 @@ def encode_index(catalog: Catalog, offset: int) -> bytes:
     return record + _CRC.pack(crc32(record))
 
 
-def read_index(buf: Buffer) -> IndexLookup:
-    """Find and check the index at the end of ``buf``; never raises."""
+def read_index(buf: Buffer, *, will_read: Callable[[int, int], None] | None = None) -> IndexLookup:
+    """Find and check the index at the end of ``buf``; never raises.
+
+    ``will_read(offset, length)``, if given, is told each region before it is read (the
+    index record, then the first and last rows' records), e.g. to prefetch a file's pages.
+    """
     view = memoryview(buf).cast("B")
+    will_read = will_read or _ignore
     size = len(view)
     if size < _HEADER.size + _END:
         return IndexLookup("missing", reason="the stream is too short to end with an index")
@@ -131,6 +141,7 @@ def read_index(buf: Buffer) -> IndexLookup:
     if magic != INDEX_MAGIC:
         return IndexLookup("missing", reason="the stream does not end with an index record")
     start = size - length if 0 < length <= size else 0
+    will_read(start, size - start)
     try:
         span = _frame(view, start)
         if span.kind != KIND_INDEX or span.length != length:
@@ -142,7 +153,7 @@ def read_index(buf: Buffer) -> IndexLookup:
     if offset != start:
         reason = f"the index was written at offset {offset} but sits at {start}"
         return IndexLookup("stale", offset=start, reason=reason)
-    reason = _stale_reason(view, catalog, start)
+    reason = _stale_reason(view, catalog, start, will_read)
     if reason:
         return IndexLookup("stale", offset=start, reason=reason)
     return IndexLookup("valid", catalog=catalog, offset=start)
@@ -211,7 +222,9 @@ def _check_tables(meta: IndexMeta, arrays: dict[str, Array]) -> None:
         raise ValueError(msg)
 
 
-def _stale_reason(view: memoryview, catalog: Catalog, start: int) -> str:
+def _stale_reason(
+    view: memoryview, catalog: Catalog, start: int, will_read: Callable[[int, int], None]
+) -> str:
     """Why ``catalog`` does not describe the stream before ``start`` ("" when it does)."""
     if not len(catalog):
         return "" if start == 0 else f"an empty index follows {start} bytes of records"
@@ -220,10 +233,25 @@ def _stale_reason(view: memoryview, catalog: Catalog, start: int) -> str:
     if offsets[0] < 0 or np.any(ends[:-1] > offsets[1:]) or ends[-1] > start:
         return "the index rows are out of order or overlap the index itself"
     for row in (0, len(catalog) - 1):
-        try:
-            span = _frame(view, int(offsets[row]))
-        except DecodeError as error:
-            return f"index row {row} does not point at an intact record: {error}"
-        if span.kind not in LOG_KINDS or span.length != int(catalog.length[row]):
-            return f"index row {row} does not match the record at offset {span.offset}"
+        offset = int(offsets[row])
+        will_read(offset, _HEADER.size)
+        kind, length = _header_at(view, offset)
+        if kind not in LOG_KINDS or length != int(catalog.length[row]):
+            return f"index row {row} does not match the record header at offset {offset}"
     return ""
+
+
+def _header_at(view: memoryview, offset: int) -> tuple[int, int]:
+    """Kind and length of the frame whose header (CRC checked) is at ``offset``; (0, 0) if none.
+
+    Only the 24 header bytes are read: the records themselves are checked when read.
+    """
+    if offset + _HEADER.size > len(view):
+        return 0, 0
+    magic, major, _, kind, meta_len, payload_len, header_crc = _HEADER.unpack_from(view, offset)
+    if magic != MAGIC or major != FORMAT_MAJOR:
+        return 0, 0
+    if crc32(view[offset : offset + _HEADER.size - 4]) != header_crc:
+        return 0, 0
+    body = _HEADER.size + meta_len
+    return kind, body + _pad(body) + payload_len + _pad(payload_len + _CRC.size) + _CRC.size

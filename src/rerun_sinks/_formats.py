@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
 from rerun_core import Record
@@ -50,24 +49,42 @@ _OTHERS = (
 
 def sniff_format(path: str | os.PathLike[str]) -> RecordingFormat:
     """Return the recording format of the file at ``path`` from its first bytes."""
-    with Path(path).open("rb") as file:
-        head = file.read(_PROBE)
-        size = file.seek(0, os.SEEK_END)
-        file.seek(max(size - 16, 0))
-        tail = file.read(8)
+    head, tail = _peek(path, 16)
     if not head or head.startswith(_RRC) or _RRC.startswith(head) or tail == INDEX_MAGIC:
         return "rrc"  # also a file cut inside its first magic, or with a damaged start
     if head.startswith(_MCAP):
         return "mcap"
     if head[:4] in _RRD:
         return "rrd"
-    if _RRC in head or sum(a == b for a, b in zip(head, _RRC, strict=False)) >= len(_RRC) - 1:
+    if sum(a == b for a, b in zip(head, _RRC, strict=False)) >= len(_RRC) - 1:
+        return "rrc"  # a recording whose first magic is damaged
+    head, _ = _peek(path, _PROBE)
+    if _RRC in head:
         return "rrc"  # a recording whose first record is damaged
     msg = (
         f"{os.fspath(path)} is {_describe(head)}, not a recording: rerun-core reads .rrc, "
         ".mcap and .rrd files (recognised by their first bytes, not their names)"
     )
     raise ForeignDataError(msg)
+
+
+def _peek(path: str | os.PathLike[str], count: int) -> tuple[bytes, bytes]:
+    """Return the first ``count`` bytes and the 8 bytes 16 before the end, reading no more.
+
+    Readahead is off for these reads, so opening a large file reads a page, not megabytes.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+        head = os.pread(fd, count, 0) if hasattr(os, "pread") else os.read(fd, count)
+        if not hasattr(os, "pread"):
+            os.lseek(fd, max(size - 16, 0), os.SEEK_SET)
+        tail = os.pread(fd, 8, max(size - 16, 0)) if hasattr(os, "pread") else os.read(fd, 8)
+    finally:
+        os.close(fd)
+    return head, tail
 
 
 def _describe(head: bytes) -> str:

@@ -323,11 +323,45 @@ def open_recording(path: PathLike) -> RecordingFile:
         size = os.fstat(file.fileno()).st_size
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
     buffer: mmap.mmap | bytes = b"" if data is None else data
-    index = read_index(buffer)
-    catalog = index.catalog if index.catalog is not None else scan_catalog(buffer)
-    offsets = catalog.offset
+    advise = _advisor(data)
+    advise(0, 0)  # random access: no readahead past what a read asks for
+    index = read_index(buffer, will_read=advise)
+    catalog = index.catalog
+    if catalog is None:
+        advise(0, -1)  # a scan reads everything, front to back
+        catalog = scan_catalog(buffer)
+        advise(0, 0)
+    offsets, lengths = catalog.offset, catalog.length
 
     def record_at(position: int) -> Record:
-        return decode_record_at(buffer, int(offsets[position]))
+        offset = int(offsets[position])
+        advise(offset, int(lengths[position]))
+        return decode_record_at(buffer, offset)
 
     return RecordingFile(name, catalog, record_at, indexed=index.catalog is not None, resource=data)
+
+
+def _advisor(data: mmap.mmap | None) -> Callable[[int, int], None]:
+    """Return ``advise(offset, length)``: prefetch exactly that range of the map.
+
+    ``advise(0, 0)`` turns the kernel's readahead off for the map, so a query touches
+    the index and the records it reads and not the megabytes after them (``advise(0, -1)``
+    turns it back on for a scan); a no-op where
+    ``madvise`` is missing (Windows) or for an empty file.
+    """
+    random, willneed = getattr(mmap, "MADV_RANDOM", None), getattr(mmap, "MADV_WILLNEED", None)
+    sequential = getattr(mmap, "MADV_SEQUENTIAL", None)
+    if data is None or random is None or willneed is None or sequential is None:
+        return lambda offset, length: None
+    page = mmap.ALLOCATIONGRANULARITY
+
+    def advise(offset: int, length: int) -> None:
+        if length <= 0:
+            data.madvise(random if length == 0 else sequential)
+            return
+        start = offset - offset % page
+        end = min(offset + length, len(data))
+        if end > start:
+            data.madvise(willneed, start, end - start)
+
+    return advise
