@@ -369,7 +369,8 @@ def compression_section(tmp: Path, frame_count: int, runs: int) -> Iterator[str]
     yield ""
     yield (
         f"{frame_count} distinct 640x480 frames of Kinect-like depth (u16 mm: room planes and "
-        "spheres, noise growing with depth², 2% holes and holes at edges, back wall at 4 m, 0 beyond 4.5 m) and "
+        "spheres, noise growing with depth², 2% holes and holes at edges, back wall at 4 m, "
+        "0 beyond 4.5 m) and "
         f"their segmentation (u8, 8 ids). Pillow {version('Pillow')} (zlib-ng "
         f"{features.version('zlib_ng')}), zstandard {version('zstandard')}, lz4 {version('lz4')}, "
         f"foxglove-sdk {_maybe_version('foxglove-sdk')}. N = {runs} runs, interleaved; "
