@@ -63,19 +63,18 @@ _FormatKey = tuple[Any, ...]
 
 
 def _format_key(msg: Message) -> _FormatKey:
+    """Return a hashable key of the message's format, cheap to build (objects, not strings)."""
     kind = type(msg)
     if kind is ImageMsg:
         assert isinstance(msg, ImageMsg)
         pixels = msg.pixels
         if pixels is None:
-            media = None if msg.media_type is None else msg.media_type.value
             shape = (msg.height, msg.width, msg.channels)
-            return ("image", None, shape, msg.color_model.value, media)
-        return ("image", pixels.dtype.str, pixels.shape, msg.color_model.value, None)
+            return ("image", None, shape, msg.color_model, msg.media_type)
+        return ("image", pixels.dtype, pixels.shape, msg.color_model, None)
     if kind is DepthMsg or kind is SegmentationMsg:
         assert isinstance(msg, DepthMsg | SegmentationMsg)
-        name = "depth" if kind is DepthMsg else "segmentation"
-        return (name, msg.pixels.dtype.str, msg.pixels.shape)
+        return (kind, msg.pixels.dtype, msg.pixels.shape)
     if kind is AnnotationContextMsg:
         assert isinstance(msg, AnnotationContextMsg)
         return ("annotation_context", len(msg.class_descriptions))
@@ -87,10 +86,15 @@ def _format_of(key: _FormatKey) -> MsgFormat:
     kind = key[0]
     if kind == "image":
         return MsgFormat(
-            kind=kind, dtype=key[1], shape=key[2], color_model=key[3], media_type=key[4]
+            kind=kind,
+            dtype=None if key[1] is None else key[1].str,
+            shape=key[2],
+            color_model=key[3].value,
+            media_type=None if key[4] is None else key[4].value,
         )
-    if kind in ("depth", "segmentation"):
-        return MsgFormat(kind=kind, dtype=key[1], shape=key[2])
+    if kind is DepthMsg or kind is SegmentationMsg:
+        name = "depth" if kind is DepthMsg else "segmentation"
+        return MsgFormat(kind=name, dtype=key[1].str, shape=key[2])
     if kind == "annotation_context":
         return MsgFormat(kind=kind, classes=key[1])
     return MsgFormat(kind=kind, components=key[1])
@@ -140,6 +144,7 @@ class CatalogBuilder:
         self._formats: dict[_FormatKey, int] = {}
         self._timelines: dict[str, str] = {}
         self._rows: list[tuple[int, int, int, int, int, int, bool, Mapping[str, TimeValue]]] = []
+        self._last_timepoint: Mapping[str, TimeValue] | None = None
 
     def __len__(self) -> int:
         """Return the number of rows so far."""
@@ -147,15 +152,19 @@ class CatalogBuilder:
 
     def add(self, offset: int, length: int, record: Record) -> None:
         """Add the row of ``record``, framed at ``offset`` with ``length`` bytes."""
-        entity = self._entities.setdefault(record.entity_path, len(self._entities))
+        entity = self._entities.get(record.entity_path)
+        if entity is None:
+            entity = self._entities[record.entity_path] = len(self._entities)
         key = _format_key(record.msg)
         form = self._formats.get(key)
         if form is None:
             form = self._formats[key] = len(self._formats)
         timepoint = record.timepoint
-        for name, time in timepoint.items():
-            if name not in self._timelines:
-                self._timelines[name] = time.kind
+        if timepoint is not self._last_timepoint:  # records of one frame share their timepoint
+            self._last_timepoint = timepoint
+            for name, time in timepoint.items():
+                if name not in self._timelines:
+                    self._timelines[name] = time.kind
         self._rows.append(
             (
                 offset,
