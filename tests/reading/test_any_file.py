@@ -239,3 +239,38 @@ class TestCli:
         same = _cli("convert", str(rrc), str(rrc))
         assert same.returncode == 1
         assert "OUT must differ from FILE" in same.stderr
+
+
+class TestForeignMcap:
+    def test_open_recording_reads_a_foxglove_sdk_file(self, tmp_path: Path) -> None:
+        foxglove = pytest.importorskip("foxglove", reason="needs the [mcap] extra")
+        from foxglove.channels import RawImageChannel
+        from foxglove.messages import RawImage, Timestamp
+
+        path = tmp_path / "foreign.mcap"
+        depth = np.arange(4 * 6, dtype=np.uint16).reshape(4, 6)
+        context = foxglove.Context()
+        with foxglove.open_mcap(path, context=context):
+            channel = RawImageChannel("/robot/depth", context=context)
+            for i in range(4):
+                channel.log(
+                    RawImage(
+                        timestamp=Timestamp(i, 0),
+                        width=6,
+                        height=4,
+                        encoding="16UC1",
+                        step=12,
+                        data=(depth + i).tobytes(),
+                    ),
+                    log_time=1_000 + i,
+                )
+        with open_recording(path) as f:
+            assert f.entities == ("robot/depth",)
+            assert f.timelines == {"log_time": "time"}
+            assert f.time_range("log_time") == (1_000, 1_003)
+            [second] = f.query("robot/**", timeline="log_time", start=1_001, stop=1_002)
+            assert second.log_time_ns == 1_001
+            assert np.array_equal(second.msg.pixels, depth + 1)  # type: ignore[union-attr]
+        result = _cli("info", str(path))
+        assert result.returncode == 0, result.stderr
+        assert "4 records, 1 entities (read as .mcap)" in result.stdout
