@@ -129,9 +129,8 @@ def side_topic(entity_path: tuple[str, ...]) -> str:
 def foxglove_image(msg: Message) -> FoxgloveImage | None:
     """Return the Foxglove form of ``msg``; ``None`` for annotation contexts and extensions."""
     if type(msg) is ImageMsg:
-        if msg.pixels is None:  # encoded images are always JPEG (PNG is decoded to pixels)
-            encoded: bytes = msg.encoded  # type: ignore[assignment]
-            return FoxgloveImage(COMPRESSED_IMAGE, "jpeg", msg.width, msg.height, 0, encoded)
+        if msg.pixels is None:
+            return FoxgloveImage(COMPRESSED_IMAGE, "jpeg", msg.width, msg.height, 0, msg.jpeg)
         return _image(msg.pixels, msg.color_model)
     if type(msg) is DepthMsg:
         return _depth(msg.pixels, msg.effective_meter)
