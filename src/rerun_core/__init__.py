@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from rerun_core._annotation import AnnotationInfo, ClassDescription
+from rerun_core._columns import make_column_msgs
 from rerun_core._context import make_annotation_context_msg, make_extension_msg
 from rerun_core._depth import make_depth_msg
 from rerun_core._encoded import make_encoded_image_msg
@@ -85,6 +86,7 @@ __all__ = [
     "format_entity_path",
     "iter_records",
     "make_annotation_context_msg",
+    "make_column_msgs",
     "make_depth_msg",
     "make_encoded_image_msg",
     "make_extension_msg",

@@ -50,6 +50,7 @@ __all__ = [
     "new_recording",
     "reset_time",
     "save",
+    "send_columns",
     "set_global_data_recording",
     "set_thread_local_data_recording",
     "set_time_nanos",
@@ -355,6 +356,25 @@ def log_extension_components(
     rec = _recording_for("log_extension_components", recording)
     if rec is not None:
         rec.log_extension_components(entity_path, ext, identifiers=identifiers, timeless=timeless)
+
+
+def send_columns(
+    entity_path: str,
+    frames: Any,
+    *,
+    times: Mapping[str, Any],
+    kind: str = "image",
+    recording: RecordingStream | None = None,
+    **options: Any,
+) -> None:
+    """Log N frames at once (N x H x W (x C) array or N arrays), one record per frame.
+
+    ``times`` maps each timeline to N values; ``kind`` is image, depth or segmentation and
+    ``options`` the per-frame builder's; the batch is validated once, all or nothing.
+    """
+    rec = _recording_for("send_columns", recording)
+    if rec is not None:
+        rec.send_columns(entity_path, frames, times=times, kind=kind, **options)
 
 
 # -- time ---------------------------------------------------------------------------------

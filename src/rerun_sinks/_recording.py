@@ -10,8 +10,17 @@ Rules:
   counted in ``stats.dropped`` and warned about once per call site;
 - every record gets the calling thread's timelines (none when ``timeless``), the next
   ``log_tick`` (timeless records included) and ``log_time_ns`` from the clock;
-- records are stamped and written under one lock, so records from many threads are
-  never lost, duplicated or interleaved, and ticks follow the sink's order;
+- records are stamped (tick, clock) under the recording's lock and written outside it,
+  in tick order: one thread writes at a time; records stamped meanwhile by other
+  threads queue behind it, and the writer hands each such batch to the sink right
+  after its own (one ``write_many`` when the sink is a ``BatchSink``) while their
+  threads wait; so records are never lost, duplicated or interleaved, ticks follow
+  the sink's order, and a log call returns once its record reached the sink;
+- a sink error propagates to the call(s) whose records it failed and those records are
+  not counted; their ticks are given back when no later record was stamped;
+- ``send_columns`` validates a batch of frames once (``rerun_core.make_column_msgs``)
+  and writes one ordinary record per frame, with consecutive ticks, each at the
+  thread's timelines updated with that frame's ``times``; all or nothing;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;
   a replaced sink is closed;
 """
@@ -23,7 +32,8 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -35,7 +45,9 @@ from rerun_core import (
     Message,
     Record,
     RerunCoreError,
+    TimeValue,
     make_annotation_context_msg,
+    make_column_msgs,
     make_depth_msg,
     make_encoded_image_msg,
     make_extension_msg,
@@ -43,9 +55,15 @@ from rerun_core import (
     make_segmentation_msg,
     parse_entity_path,
 )
-from rerun_core.unchecked import NO_TIMELINES, stamp_record
-from rerun_sinks._sinks import Sink, check_sink, drop_counts, record_nbytes
-from rerun_sinks._time import ThreadTime, check_timeline, nanos_from_seconds, to_int64
+from rerun_core.unchecked import NO_TIMELINES, new_time_value, stamp_record
+from rerun_sinks._sinks import BatchSink, Sink, check_sink, drop_counts, record_nbytes
+from rerun_sinks._time import (
+    ThreadTime,
+    check_timeline,
+    column_times,
+    nanos_from_seconds,
+    to_int64,
+)
 from rerun_sinks._warn import warn_once_per_site
 
 __all__ = ["Clock", "PathLike", "RecordingEngine", "RecordingStats", "check_image_source"]
@@ -72,6 +90,17 @@ class RecordingStats:
 _PATH_CACHE_SIZE = 4096
 
 
+class _Batch:
+    """Records stamped while another thread was writing, waiting for their turn."""
+
+    __slots__ = ("done", "error", "records")
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = records
+        self.done = False
+        self.error: BaseException | None = None
+
+
 class RecordingEngine:
     """A recording: per-thread time, a tick counter, counters and one sink (or a backlog)."""
 
@@ -93,6 +122,9 @@ class RecordingEngine:
         self._strict = strict
         self._clock: Clock = time.time_ns if clock is None else clock
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)  # a writer finished: check your batch
+        self._writing = False  # a thread is writing to the sink (without the lock)
+        self._pending: list[_Batch] = []  # stamped after the writer's records, in tick order
         self._time = ThreadTime()
         self._sink: Sink | None = None
         self._backlog: list[Record] = []
@@ -294,13 +326,137 @@ class RecordingEngine:
                 log_tick=self._tick,
                 log_time_ns=self._clock(),
             )
-            if self._sink is None:
-                self._backlog.append(record)
-            else:
-                self._sink.write(record)  # a sink error is not bad data: it propagates
             self._tick += 1
-            self._logged += 1
-            self._bytes += record_nbytes(record)
+            sink = self._sink
+            if sink is None:
+                self._backlog.append(record)
+                self._count((record,))
+                return
+            if self._writing or self._pending:  # queued records go first
+                self._wait_for_turn(_Batch([record]))
+                return
+            self._writing = True
+        self._write_first(sink, [record])
+
+    def send_columns(
+        self,
+        entity_path: str,
+        frames: Any,
+        *,
+        times: Mapping[str, Any],
+        kind: str = "image",
+        **options: Any,
+    ) -> None:
+        """Log N frames at once: one record per frame, at that frame's ``times``.
+
+        ``frames`` is an N x H x W (x C) array or a sequence of N frames; ``times`` maps
+        each timeline to N values (ints: sequence; float seconds, ``np.datetime64``,
+        ``np.timedelta64``: time); ``kind`` is ``"image"``, ``"depth"`` or
+        ``"segmentation"`` and ``options`` that builder's keyword arguments. The batch is
+        validated once and written whole, or not at all.
+        """
+        columns = column_times(times)
+        if not self._enabled:
+            return
+        try:
+            path = self._entity_path(entity_path)
+            messages = make_column_msgs(frames, kind=kind, **options)
+        except RerunCoreError as err:
+            if self._strict:
+                raise
+            count = _frame_count(frames)
+            with self._lock:
+                self._dropped += count
+            warn_once_per_site(
+                f"rerun_sinks.send_columns() dropped the whole batch of {count} frames: {err} "
+                "(lenient mode warns once per call site; pass strict=True to "
+                "init()/new_recording() to raise instead)"
+            )
+            return
+        timepoints = _column_timepoints(self._time.timepoint, columns, len(messages))
+        if messages:
+            self._write_stamped(path, messages, timepoints)
+
+    def _write_stamped(
+        self,
+        path: tuple[str, ...],
+        messages: Sequence[Message],
+        timepoints: Sequence[Mapping[str, TimeValue]],
+    ) -> None:
+        """Stamp ``messages`` with consecutive ticks and write them in one go."""
+        clock = self._clock
+        with self._lock:
+            first = self._tick
+            records = [
+                stamp_record(
+                    path, message, timepoint, timeless=False, log_tick=tick, log_time_ns=clock()
+                )
+                for tick, message, timepoint in zip(
+                    range(first, first + len(messages)), messages, timepoints, strict=True
+                )
+            ]
+            self._tick += len(records)
+            sink = self._sink
+            if sink is None:
+                self._backlog.extend(records)
+                self._count(records)
+                return
+            if self._writing or self._pending:  # queued records go first
+                self._wait_for_turn(_Batch(records))
+                return
+            self._writing = True
+        self._write_first(sink, records)
+
+    def _write_first(self, sink: Sink, records: list[Record]) -> None:
+        """Write ``records`` as the writer (the lock is free), then the queued batches."""
+        try:
+            _write(sink, records)
+        except BaseException:
+            with self._lock:
+                if self._tick == records[-1].log_tick + 1:  # nothing stamped since
+                    self._tick = records[0].log_tick
+                self._write_queued()
+            raise
+        with self._lock:
+            self._count(records)
+            self._write_queued()
+
+    def _wait_for_turn(self, batch: _Batch) -> None:
+        """Queue ``batch`` (lock held) and return once it was written; raise its error."""
+        self._pending.append(batch)
+        while not batch.done:
+            if self._writing:
+                self._turn.wait()
+            else:  # the last writer left before this batch was queued: write it
+                self._writing = True
+                self._write_queued()
+        if batch.error is not None:
+            raise batch.error
+
+    def _write_queued(self) -> None:
+        """Write the batches queued so far (lock held, released while writing); stop writing."""
+        batches, self._pending = self._pending, []
+        if batches:
+            sink = self._sink
+            error: BaseException | None = None
+            self._lock.release()
+            try:
+                if sink is not None:
+                    _write(sink, [record for batch in batches for record in batch.records])
+            except BaseException as err:  # handed to the threads whose records failed
+                error = err
+            finally:
+                self._lock.acquire()
+            for batch in batches:
+                batch.done, batch.error = True, error
+                if error is None:
+                    self._count(batch.records)
+        self._writing = False
+        self._turn.notify_all()
+
+    def _count(self, records: Sequence[Record]) -> None:
+        self._logged += len(records)
+        self._bytes += sum(record_nbytes(record) for record in records)
 
     def _entity_path(self, entity_path: object) -> tuple[str, ...]:
         """Parse ``entity_path``, remembering up to ``_PATH_CACHE_SIZE`` strings."""
@@ -333,23 +489,31 @@ class RecordingEngine:
         """Send records to ``sink`` from now on, backlog first; close the previous sink."""
         new = check_sink(sink)
         with self._lock:
+            self._wait_until_written()
             old, self._sink = self._sink, new
             backlog, self._backlog = self._backlog, []
-            for record in backlog:
-                new.write(record)
+            if backlog:
+                _write(new, backlog)
         self._retire(old)
 
     def flush(self) -> None:
         """Return once every record logged so far reached its sink (and was made durable)."""
         with self._lock:
+            self._wait_until_written()
             if self._sink is not None:
                 self._sink.flush()
 
     def disconnect(self) -> None:
         """Close the current sink and go back to keeping records in a backlog."""
         with self._lock:
+            self._wait_until_written()
             old, self._sink = self._sink, None
         self._retire(old)
+
+    def _wait_until_written(self) -> None:
+        """Wait (lock held) until no thread is writing to the sink."""
+        while self._writing:
+            self._turn.wait()
 
     def _retire(self, sink: Sink | None) -> None:
         if sink is None:
@@ -361,6 +525,47 @@ class RecordingEngine:
                 self._retired_drops[0] + records,
                 self._retired_drops[1] + nbytes,
             )
+
+
+def _write(sink: Sink, records: list[Record]) -> None:
+    """Hand ``records`` to ``sink`` in order: ``write_many`` for several when it has one."""
+    if len(records) == 1:
+        sink.write(records[0])
+    elif isinstance(sink, BatchSink):
+        sink.write_many(records)
+    else:
+        for record in records:
+            sink.write(record)
+
+
+def _column_timepoints(
+    base: Mapping[str, TimeValue], columns: dict[str, tuple[Any, list[int]]], count: int
+) -> list[Mapping[str, TimeValue]]:
+    """Each frame's timepoint: the thread's timelines updated with that frame's times."""
+    for name, (_, values) in columns.items():
+        if len(values) != count:
+            msg = (
+                f"send_columns(times=...) needs one value per frame: times[{name!r}] has "
+                f"{len(values)} values for {count} frames."
+            )
+            raise ValueError(msg)
+    if not columns:
+        return [base] * count
+    timepoints: list[Mapping[str, TimeValue]] = []
+    for index in range(count):
+        timepoint = dict(base)
+        for name, (kind, values) in columns.items():
+            timepoint[name] = new_time_value(kind=kind, value=values[index])
+        timepoints.append(MappingProxyType(timepoint))
+    return timepoints
+
+
+def _frame_count(frames: object) -> int:
+    """How many frames a (bad) batch held, for the drop counter: at least one."""
+    try:
+        return max(1, len(frames)) if isinstance(frames, Sized) else 1
+    except TypeError:  # a 0-d array
+        return 1
 
 
 def check_image_source(img_bytes: object, img_path: object) -> None:

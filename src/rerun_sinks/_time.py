@@ -7,7 +7,11 @@ Rules (legacy semantics):
   ``round(seconds * 1e9)`` nanoseconds, and ``set_time_nanos`` an int64: kind ``"time"``;
 - ``None`` removes a timeline, but only one of the same kind;
 - wrong types raise ``TypeError`` and out-of-range values ``OverflowError`` or
-  ``ValueError``, in strict and lenient mode alike (these are usage errors).
+  ``ValueError``, in strict and lenient mode alike (these are usage errors);
+- ``send_columns(times=...)`` gives each timeline one value per frame: ints make a
+  sequence timeline, float seconds (rounded as above), ``np.datetime64`` (since the
+  epoch) and ``np.timedelta64`` a time timeline in nanoseconds (calendar units such as
+  months, NaT and bool are refused).
 """
 
 from __future__ import annotations
@@ -15,13 +19,24 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
 
 from rerun_core import TimeValue
 from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value
 
-__all__ = ["ThreadTime", "check_timeline", "nanos_from_seconds", "to_int64"]
+__all__ = [
+    "ThreadTime",
+    "check_timeline",
+    "column_times",
+    "int64",
+    "nanos",
+    "nanos_from_seconds",
+    "to_int64",
+]
 
 _INT64_MIN, _INT64_MAX = TimeValue.MIN, TimeValue.MAX
 
@@ -68,8 +83,11 @@ def to_int64(value: object, *, param: str) -> int | None:
     """Return ``value`` (an int, a numpy int or ``None``) as an int64 or ``None``."""
     if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:  # the common case
         return value
-    if value is None:
-        return None
+    return None if value is None else int64(value, param=param)
+
+
+def int64(value: object, *, param: str) -> int:
+    """Return ``value`` (an int or a numpy int) if it fits in int64, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         msg = (
             f"{param} must be an int or None; got {type(value).__name__} {value!r}. "
@@ -85,12 +103,76 @@ def to_int64(value: object, *, param: str) -> int | None:
 
 def nanos_from_seconds(seconds: object) -> int | None:
     """Return ``seconds`` (a finite real number or ``None``) as int64 nanoseconds."""
-    if seconds is None:
-        return None
+    return None if seconds is None else nanos(seconds)
+
+
+def nanos(seconds: object) -> int:
+    """Return ``seconds`` (a finite real number) as int64 nanoseconds, rounded."""
     if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
         msg = f"seconds must be a number or None; got {type(seconds).__name__} {seconds!r}."
         raise TypeError(msg)
     if not math.isfinite(seconds):
         msg = f"seconds must be finite; got {seconds!r}. Pass a finite number of seconds."
         raise ValueError(msg)
-    return to_int64(round(float(seconds) * 1e9), param="seconds * 1e9")
+    return int64(round(float(seconds) * 1e9), param="seconds * 1e9")
+
+
+_NANOS_PER_UNIT = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9}
+_NANOS_PER_UNIT.update({"ms": 10**6, "us": 10**3, "ns": 1, "W": 7 * 86_400 * 10**9})
+
+
+def column_times(times: object) -> dict[str, tuple[TimeKind, list[int]]]:
+    """Check ``send_columns(times=...)``: timeline -> (kind, int64 values, one per frame).
+
+    Integers are a sequence timeline; float seconds (rounded like ``set_time_seconds``),
+    ``np.datetime64`` (nanoseconds since the epoch) and ``np.timedelta64`` a time one.
+    """
+    if not isinstance(times, Mapping):
+        msg = (
+            f"times must be a dict of timeline -> one value per frame; got "
+            f"{type(times).__name__}. Pass e.g. times={{'frame': range(n)}}."
+        )
+        raise TypeError(msg)
+    return {check_timeline(name): _column(name, values) for name, values in times.items()}
+
+
+def _column(name: str, values: object) -> tuple[TimeKind, list[int]]:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        msg = f"times[{name!r}] must be a sequence of values, one per frame; got {values!r}."
+        raise TypeError(msg)
+    column = values if isinstance(values, np.ndarray) else np.asarray(list(values))
+    if column.ndim != 1:
+        msg = f"times[{name!r}] must be one value per frame (1-D); got shape {column.shape}."
+        raise ValueError(msg)
+    kind = column.dtype.kind
+    if kind in "iu":
+        param = f"times[{name!r}]"
+        return "sequence", [int64(value, param=param) for value in column.tolist()]
+    if kind == "f":
+        return "time", [nanos(value) for value in column.tolist()]
+    if kind in "mM":
+        return "time", _nanos(name, column)
+    if column.size == 0:
+        return "sequence", []
+    msg = (
+        f"times[{name!r}] must hold ints (a sequence timeline), float seconds, np.datetime64 or "
+        f"np.timedelta64 (a time timeline); got {column.dtype} values. Pass e.g. "
+        f"np.arange(n) or np.array(seconds, float)."
+    )
+    raise TypeError(msg)
+
+
+def _nanos(name: str, column: np.ndarray[Any, Any]) -> list[int]:
+    unit, count = np.datetime_data(column.dtype)
+    per_unit = _NANOS_PER_UNIT.get(unit)
+    if per_unit is None:
+        msg = (
+            f"times[{name!r}] has {column.dtype} values, whose unit {unit!r} has no fixed length "
+            "in nanoseconds; convert them first, e.g. values.astype('datetime64[s]')."
+        )
+        raise ValueError(msg)
+    if np.isnat(column).any():
+        msg = f"times[{name!r}] holds NaT; every frame needs a time."
+        raise ValueError(msg)
+    scale, param = per_unit * count, f"times[{name!r}] in nanoseconds"
+    return [int64(value * scale, param=param) for value in column.view(np.int64).tolist()]
