@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         scan_records,
     )
     from rerun_core._compress import encode_compressed_parts
+    from rerun_core._encoder import RecordEncoder
 
 _LAZY = {
     "RecordSpan": "rerun_core._codec",
@@ -57,6 +58,7 @@ _LAZY = {
     "iter_records": "rerun_core._codec",
     "scan_records": "rerun_core._codec",
     "encode_compressed_parts": "rerun_core._compress",
+    "RecordEncoder": "rerun_core._encoder",
 }
 """Names imported on first use, with the module that defines them."""
 
@@ -73,6 +75,7 @@ __all__ = [
     "InvalidArgumentError",
     "Message",
     "Record",
+    "RecordEncoder",
     "RecordSpan",
     "RerunCoreError",
     "SegmentationMsg",

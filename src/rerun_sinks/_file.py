@@ -3,10 +3,13 @@
 Rules:
 - opening a path creates or truncates it (like legacy ``save``); then every record is
   appended as it comes, as exactly its ``encode_record`` bytes;
+- records are encoded by the sink's ``RecordEncoder`` (metadata from per-layout
+  templates; the same bytes as ``encode_record``), outside the sink's lock;
 - pixel payloads go to the file with ``os.writev`` (``os.write`` where there is none, as
-  on Windows) straight from the message's memory (no extra copy); partial writes are
-  resumed; ``write_many`` (used by ``BackgroundSink``) writes a batch of records with one
-  system call;
+  on Windows) straight from the message's memory (no extra copy): one system call per
+  ``write`` and per ``write_many`` batch (used by ``BackgroundSink`` and
+  ``send_columns``); partial writes are resumed; nothing is buffered in user space, so a
+  killed process loses at most the records of the system call in flight;
 - a given stream gets ``stream.write`` per part and is never closed by the sink;
 - ``flush()`` makes every written record durable (``os.fsync`` for files the sink
   opened, ``stream.flush()`` for streams); ``close()`` is idempotent; ``write`` or
@@ -28,7 +31,7 @@ import threading
 from collections.abc import Sequence
 from typing import BinaryIO, cast
 
-from rerun_core import InvalidArgumentError, Record, encode_compressed_parts, encode_record_parts
+from rerun_core import InvalidArgumentError, Record, RecordEncoder, encode_compressed_parts
 from rerun_core.catalog import CatalogBuilder, encode_index
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import SinkClosedError
@@ -59,6 +62,7 @@ class FileSink(Sink):
         self._lock = threading.Lock()
         self._closed = False
         self._catalog: CatalogBuilder | None = CatalogBuilder()
+        self._encoder = RecordEncoder()
         self._offset = 0
         self._target: int | BinaryIO
         if isinstance(target, str | os.PathLike):
@@ -69,32 +73,41 @@ class FileSink(Sink):
         self._target = _binary_stream(target)
 
     def write(self, record: Record) -> None:
-        """Append the encoded ``record``."""
-        self.write_many((record,))
+        """Append the encoded ``record`` (one system call)."""
+        parts = self._encode(record)
+        length = sum(map(_nbytes, parts))
+        with self._lock:
+            self._check_open()
+            self._write(parts, length)
+            self._note(record, length)
 
     def write_many(self, records: Sequence[Record]) -> None:
         """Append the encoded ``records`` in order, with as few system calls as possible."""
-        compression = self.compression
-        encoded = [
-            encode_record_parts(record)
-            if compression is None
-            else encode_compressed_parts(record, compression)
-            for record in records
-        ]
-        parts = [part for record_parts in encoded for part in record_parts]
+        encode = self._encode
+        encoded = [encode(record) for record in records]
+        lengths = [sum(map(_nbytes, parts)) for parts in encoded]
         with self._lock:
             self._check_open()
-            self._write(parts)
-            if self._catalog is not None:
-                for record, record_parts in zip(records, encoded, strict=True):
-                    length = sum(_nbytes(part) for part in record_parts)
-                    self._catalog.add(self._offset, length, record)
-                    self._offset += length
+            self._write([part for parts in encoded for part in parts], sum(lengths))
+            for record, length in zip(records, lengths, strict=True):
+                self._note(record, length)
 
-    def _write(self, parts: Sequence[Part]) -> None:
+    def _encode(self, record: Record) -> tuple[Part, ...]:
+        """Return the record's bytes: from the sink's encoder (templates), or compressed."""
+        if self.compression is None:
+            return self._encoder.encode_parts(record)
+        return encode_compressed_parts(record, self.compression)
+
+    def _note(self, record: Record, length: int) -> None:
+        """Add the written record to the catalog of the index (lock held)."""
+        if self._catalog is not None:
+            self._catalog.add(self._offset, length, record)
+        self._offset += length
+
+    def _write(self, parts: Sequence[Part], total: int) -> None:
         try:
             if isinstance(self._target, int):
-                _writev_all(self._target, parts)
+                _writev_all(self._target, parts, total)
             else:
                 _write_stream(self._target, parts)
         except BaseException as error:
@@ -124,7 +137,7 @@ class FileSink(Sink):
             try:
                 if self._catalog is not None:
                     index, self._catalog = encode_index(self._catalog.build(), self._offset), None
-                    self._write((index,))
+                    self._write((index,), len(index))
             finally:
                 if isinstance(self._target, int):
                     os.close(self._target)
@@ -163,9 +176,19 @@ def _views(parts: Sequence[Part]) -> list[memoryview]:
     return [view for view in (memoryview(part).cast("B") for part in parts) if view.nbytes]
 
 
-def _writev_all(fd: int, parts: Sequence[Part]) -> None:
-    views = _views(parts)
+def _writev_all(fd: int, parts: Sequence[Part], total: int) -> None:
     writev = getattr(os, "writev", None)  # POSIX only: elsewhere one os.write per buffer
+    written = 0
+    if writev is not None and 0 < len(parts) <= _IOV_MAX:  # the common case: one call
+        written = writev(fd, parts)
+        if written == total:
+            return
+    views = _views(parts)
+    while written:  # skip what the first call wrote
+        if written < views[0].nbytes:
+            views[0] = views[0][written:]
+            break
+        written -= views.pop(0).nbytes
     while views:
         written = writev(fd, views[:_IOV_MAX]) if writev else os.write(fd, views[0])
         if not written:

@@ -24,8 +24,8 @@ from rerun_core import (
     ExtensionMsg,
     ImageMsg,
     Record,
+    RecordEncoder,
     SegmentationMsg,
-    encode_record_parts,
 )
 from rerun_sinks.errors import SinkClosedError
 
@@ -143,7 +143,8 @@ class MemorySink(Sink):
 
     def getvalue(self) -> bytes:
         """Return the records as one stream: the concatenation of ``encode_record``."""
-        return b"".join([part for record in self.records for part in encode_record_parts(record)])
+        encode = RecordEncoder().encode_parts
+        return b"".join([part for record in self.records for part in encode(record)])
 
     def reset_data(self) -> None:
         """Forget the records written so far (legacy ``MemoryRecording.reset_data``)."""
