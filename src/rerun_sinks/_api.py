@@ -371,6 +371,8 @@ def send_columns(
 
     ``times`` maps each timeline to N values; ``kind`` is image, depth or segmentation and
     ``options`` the per-frame builder's; the batch is validated once, all or nothing.
+    A tensor batch is read like one frame (one host copy from a GPU); images take
+    ``layout="CHW"`` for an N x C x H x W batch.
     """
     rec = _recording_for("send_columns", recording)
     if rec is not None:

@@ -352,7 +352,8 @@ class RecordingEngine:
         ``frames`` is an N x H x W (x C) array or a sequence of N frames; ``times`` maps
         each timeline to N values (ints: sequence; float seconds, ``np.datetime64``,
         ``np.timedelta64``: time); ``kind`` is ``"image"``, ``"depth"`` or
-        ``"segmentation"`` and ``options`` that builder's keyword arguments. The batch is
+        ``"segmentation"`` and ``options`` that builder's keyword arguments (images:
+        ``layout="CHW"`` for an N x C x H x W batch, e.g. a torch tensor). The batch is
         validated once and written whole, or not at all.
         """
         columns = column_times(times)
