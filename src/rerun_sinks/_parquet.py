@@ -19,9 +19,9 @@ import os
 import shutil
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,6 +47,15 @@ _READ_BATCH_ROWS = 256
 PathLike = str | os.PathLike[str]
 
 
+@runtime_checkable
+class RandomAccess(Protocol):
+    """Records by position, in file order: a list or a ``RecordingFile``."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> Record: ...
+    def __iter__(self) -> Iterator[Record]: ...
+
+
 def write_parquet(
     records: Iterable[Record],
     out: PathLike,
@@ -60,13 +69,13 @@ def write_parquet(
 ) -> Path:
     """Write ``records`` to ``out`` (a ``.parquet`` file or a directory); return ``out``.
 
-    ``records`` should be a sequence with cheap random access (a ``RecordingFile`` or a
-    list): they are sorted by entity and time without being held in memory.
+    ``records`` should have cheap random access (a ``RecordingFile`` or a list): they are
+    sorted by entity and time without being held in memory; other iterables are listed first.
     ``progress`` is called with 1 per record written.
     """
     target = _check_out(out, overwrite=overwrite)
     _check_options(images=images, compression=compression, row_group_bytes=row_group_bytes)
-    source = records if isinstance(records, Sequence) else list(records)
+    source = records if isinstance(records, RandomAccess) else list(records)
     timelines = timelines_of(source) if timelines is None else timelines
     schema = arrow_schema(timelines, huggingface=images)
     order = _sorted_order(source, sorted(timelines))
@@ -145,7 +154,7 @@ def _sort_key(record: Record, timelines: list[str], index: int) -> tuple[Any, ..
     return (entity, not record.timeless, times, record.log_time_ns, record.log_tick, index)
 
 
-def _sorted_order(records: Sequence[Record], timelines: list[str]) -> list[int]:
+def _sorted_order(records: RandomAccess, timelines: list[str]) -> list[int]:
     keys = [_sort_key(record, timelines, index) for index, record in enumerate(records)]
     keys.sort()
     return [key[-1] for key in keys]
