@@ -300,11 +300,21 @@ class _BatchBuilder:
     def _pixel_array(self) -> pa.Array:
         valid = [data is not None for data in self.pixels]
         mask = None if all(valid) else pa.array(valid, pa.bool_()).buffers()[1]
-        joined = b"".join(data for data in self.pixels if data is not None)
         offsets = np.asarray(self.offsets, dtype=np.int64)
         return pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), self.rows, [mask, pa.py_buffer(offsets), pa.py_buffer(joined)]
+            pa.large_binary(), self.rows, [mask, pa.py_buffer(offsets), self._pixel_data()]
         )
+
+    def _pixel_data(self) -> pa.Buffer:
+        """Copy every pixel buffer into one buffer of Arrow's pool (it reuses its pages)."""
+        data = pa.allocate_buffer(self.offsets[-1])
+        if not self.offsets[-1]:
+            return data
+        target = np.frombuffer(data, np.uint8)
+        for start, end, item in zip(self.offsets, self.offsets[1:], self.pixels, strict=False):
+            if item is not None:
+                target[start:end] = np.frombuffer(item, np.uint8)
+        return data
 
 
 _ROW_FIELDS = (

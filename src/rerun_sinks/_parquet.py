@@ -71,7 +71,7 @@ def write_parquet(
 
     ``records`` should have cheap random access (a ``RecordingFile`` or a list): they are
     sorted by entity and time without being held in memory; other iterables are listed first.
-    ``progress`` is called with 1 per record written.
+    ``progress`` is called with the number of records of each row group written.
     """
     target = _check_out(out, overwrite=overwrite)
     _check_options(images=images, compression=compression, row_group_bytes=row_group_bytes)
@@ -79,9 +79,8 @@ def write_parquet(
     timelines = timelines_of(source) if timelines is None else timelines
     schema = arrow_schema(timelines, huggingface=images)
     order = _sorted_order(source, sorted(timelines))
-    rows = (source[i] for i in order)
     batches = record_batches(
-        _counted(rows, progress),
+        (source[i] for i in order),
         schema=schema,
         images=images,
         batch_bytes=row_group_bytes,
@@ -89,10 +88,8 @@ def write_parquet(
     )
     temporary = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
     try:
-        if is_single_file(target):
-            _write_file(temporary, schema, batches, compression)
-        else:
-            _write_directory(temporary, schema, batches, compression)
+        write = _write_file if is_single_file(target) else _write_directory
+        write(temporary, schema, _reported(batches, progress), compression)
         _replace(temporary, target)
     except BaseException:
         _remove(temporary)
@@ -164,11 +161,14 @@ def _entity(record: Record) -> tuple[str, ...]:
     return record.entity_path
 
 
-def _counted(records: Iterator[Record], progress: Callable[[int], None] | None) -> Iterator[Record]:
-    for record in records:
-        yield record
+def _reported(
+    batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None
+) -> Iterator[pa.RecordBatch]:
+    """Yield ``batches``; once each is written (the caller asks for the next), report it."""
+    for batch in batches:
+        yield batch
         if progress is not None:
-            progress(1)
+            progress(batch.num_rows)
 
 
 def _writer(path: Path, schema: pa.Schema, compression: str) -> pq.ParquetWriter:

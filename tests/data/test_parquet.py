@@ -98,7 +98,8 @@ def test_a_directory_holds_one_hive_file_per_entity(records, tmp_path):
 def test_progress_counts_every_record(records, tmp_path):
     calls = []
     records_to_parquet(records, tmp_path / "rec.parquet", progress=calls.append)
-    assert calls == [1] * len(records)
+    assert sum(calls) == len(records)
+    assert len(calls) > 1  # one call per row group
 
 
 def test_an_empty_recording_writes_an_empty_table(tmp_path):
