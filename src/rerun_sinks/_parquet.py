@@ -43,6 +43,7 @@ _UNSTATS = ("pixels", "image")  # multi-megabyte values: min/max would only bloa
 _DICTIONARY = ["entity_path", "kind", "dtype", "color_model", "media_type"]
 _PART = "part-0.parquet"
 _READ_BATCH_ROWS = 256
+_OVERWRITE_HINT = "pass overwrite=True (--overwrite on the command line) to replace it."
 
 PathLike = str | os.PathLike[str]
 
@@ -117,7 +118,7 @@ def _check_out(out: object, *, overwrite: object) -> Path:
         if not any(target.iterdir()):
             return target
         if not overwrite:
-            msg = f"{target} is a non-empty directory; pass overwrite=True to replace it."
+            msg = f"{target} is a non-empty directory; {_OVERWRITE_HINT}"
             raise FileExistsError(msg)
         strangers = [p for p in target.rglob("*") if p.is_file() and p.suffix != ".parquet"]
         if strangers:
@@ -127,7 +128,7 @@ def _check_out(out: object, *, overwrite: object) -> Path:
             )
             raise FileExistsError(msg)
     elif target.exists() and target.stat().st_size > 0 and not overwrite:
-        msg = f"{target} exists and is not empty; pass overwrite=True to replace it."
+        msg = f"{target} exists and is not empty; {_OVERWRITE_HINT}"
         raise FileExistsError(msg)
     return target
 
