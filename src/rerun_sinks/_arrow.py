@@ -9,7 +9,8 @@ Rules:
   C-order little-endian bytes, or the JPEG), ``image`` (struct<bytes, path>: PNG or the JPEG,
   filled with ``images=True``), ``ext`` and ``annotation_context`` (JSON strings);
 - a timeline named like a fixed column is written as ``timeline:<name>``; the schema
-  metadata key ``rerun_core`` maps every timeline to its kind and column;
+  metadata key ``rerun_core`` holds the schema version and maps every timeline to its
+  kind and column;
 - batches are cut by bytes, so memory stays bounded whatever the recording's size;
 - ``from_arrow`` is the exact inverse: it rebuilds validated messages from the columns.
 """
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_BATCH_BYTES",
     "KINDS",
     "METADATA_KEY",
+    "SCHEMA_VERSION",
     "arrow_schema",
     "from_arrow",
     "record_batches",
@@ -55,6 +57,8 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_BYTES = 8 << 20
+SCHEMA_VERSION = 1
+"""Version of the columns below (docs/DATAFRAMES.md); bumped on any change to them."""
 METADATA_KEY = b"rerun_core"
 KINDS = ("image", "depth", "segmentation", "annotation_context", "extension")
 _ROW_OVERHEAD = 64  # bytes per row for the fixed-width columns, for batch sizing
@@ -148,9 +152,10 @@ def arrow_schema(timelines: Timelines, *, huggingface: bool = False) -> pa.Schem
         *(pa.field(name, kind) for name, kind in _TAIL),
     ]
     meta = {
+        "version": SCHEMA_VERSION,
         "timelines": {
             name: {"kind": timelines[name], "column": column} for name, column in columns.items()
-        }
+        },
     }
     metadata = {METADATA_KEY: json.dumps(meta).encode()}
     if huggingface:

@@ -52,6 +52,7 @@ def test_columns_are_exactly_the_spec_list(records):
     schema = _table(records).schema
     assert [(field.name, field.type) for field in schema] == SPEC_COLUMNS
     meta = json.loads(schema.metadata[b"rerun_core"])
+    assert meta["version"] == 1
     assert meta["timelines"] == {
         "frame": {"kind": "sequence", "column": "frame"},
         "sensor_time": {"kind": "time", "column": "sensor_time"},
