@@ -17,6 +17,7 @@ import rerun_core as rc
 from rerun_core.catalog import read_index
 from rerun_sinks._api import new_recording
 from rerun_sinks._convert import convert as convert_file
+from rerun_sinks._data import records_to_parquet
 from rerun_sinks._export import export as export_images
 from rerun_sinks._export import shorten
 from rerun_sinks._formats import sniff_format
@@ -275,6 +276,8 @@ def _entity_rows(path: Path) -> Iterator[tuple[str, int, str]]:
     type=click.Choice(["zstd", "lz4"]),
     help="Compress the pixels of an .rrc OUT (format 1.1).",
 )
+@click.option("--images", is_flag=True, help="Parquet: fill the image column (PNG or JPEG).")
+@click.option("--overwrite", is_flag=True, help="Parquet: replace existing output.")
 @_one_line_errors
 def convert(
     file: str,
@@ -285,8 +288,14 @@ def convert(
     start: int | None,
     stop: int | None,
     compression: str | None,
+    images: bool,
+    overwrite: bool,
 ) -> None:
-    """Convert a recording FILE to OUT.mcap (Foxglove), OUT.rrd (Rerun viewer) or OUT.rrc."""
+    """Convert a recording FILE to OUT.mcap (Foxglove), OUT.rrd (Rerun viewer), OUT.rrc or Parquet.
+
+    Parquet: OUT.parquet is one file; a name without an extension (or ending in /) is a
+    directory with one file per entity path (docs/DATAFRAMES.md).
+    """
     path = _existing_file(file)
     if Path(out).resolve() == path.resolve():
         msg = "OUT must differ from FILE: convert writes a new file"
@@ -294,6 +303,13 @@ def convert(
     query = _query(entity, timeline, start, stop)
     options: dict[str, Any] = {"compression": compression}
     try:
+        if out.lower().endswith(".parquet") or out.endswith("/") or not Path(out).suffix:
+            count = _to_parquet(path, out, query, images=images, overwrite=overwrite)
+            click.echo(f"converted {count} records into {out}")
+            return
+        if images or overwrite:
+            msg = "--images and --overwrite apply to Parquet output (OUT.parquet or a directory)"
+            raise click.UsageError(msg)
         if query is not None:
             with open_recording(path) as recording:
                 selected = recording.positions(**query)
@@ -310,3 +326,23 @@ def convert(
         if isinstance(error, click.ClickException):
             raise
         raise click.ClickException(_describe(error)) from None
+
+
+def _to_parquet(
+    path: Path, out: str, query: dict[str, Any] | None, *, images: bool, overwrite: bool
+) -> int:
+    """Write the selected records of ``path`` as Parquet with a progress bar; return the count."""
+    with open_recording(path) as recording:
+        records: Any = recording
+        if query is not None:
+            records = list(recording.records(recording.positions(**query).tolist()))
+        with _progress(len(records), "converting") as update:
+            records_to_parquet(
+                records,
+                out,
+                timelines=recording.timelines,
+                images=images,
+                overwrite=overwrite,
+                progress=update,
+            )
+        return len(records)

@@ -35,6 +35,7 @@ from rerun_core.catalog import (
     read_index,
     scan_catalog,
 )
+from rerun_sinks._data import records_to_arrow, records_to_parquet
 from rerun_sinks._formats import foreign_records, sniff_format
 
 __all__ = ["RecordingFile", "open_recording"]
@@ -225,6 +226,56 @@ class RecordingFile:
                 return self.record(int(np.flatnonzero(timed & (values == best))[-1]))
         timeless = np.flatnonzero(own & catalog.timeless)
         return self.record(int(timeless[-1])) if len(timeless) else None
+
+    # -- Arrow and Parquet (docs/DATAFRAMES.md; the [data] extra) --------------------
+
+    def to_arrow(
+        self,
+        entity: str | None = None,
+        *,
+        timeline: str | None = None,
+        start: int | None = None,
+        stop: int | None = None,
+        kinds: Iterable[str] | None = None,
+        images: bool = False,
+    ) -> Any:
+        """Return the records :meth:`query` selects as a ``pyarrow.RecordBatchReader``.
+
+        Columns as docs/DATAFRAMES.md lists them, one per timeline of the file;
+        ``images=True`` fills the ``image`` column (PNG or the original JPEG).
+        """
+        records = self.query(entity, timeline=timeline, start=start, stop=stop, kinds=kinds)
+        return records_to_arrow(records, timelines=self.timelines, images=images)
+
+    def to_parquet(
+        self,
+        out: PathLike,
+        *,
+        images: bool = False,
+        row_group_bytes: int = 32 << 20,
+        compression: str = "zstd",
+        overwrite: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Write every record as Parquet, sorted by entity then time (docs/DATAFRAMES.md).
+
+        ``out`` ending in ``.parquet`` is one file; anything else is a directory with one
+        file per entity path. Returns ``out`` as a ``Path``.
+        """
+        return records_to_parquet(
+            self,
+            out,
+            timelines=self.timelines,
+            images=images,
+            row_group_bytes=row_group_bytes,
+            compression=compression,
+            overwrite=overwrite,
+            progress=progress,
+        )
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        """Export every record as an Arrow C stream (``duckdb.sql("... from f")``)."""
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
 
     def _check_open(self) -> None:
         if self._closed:
