@@ -115,3 +115,18 @@ def test_convert_refuses_existing_output_without_overwrite(rrc, tmp_path):
     done = _cli("convert", str(rrc), str(out), "--overwrite")
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"PAR1")
+
+
+def test_convert_to_parquet_takes_the_selection_options(rrc, tmp_path):
+    out = tmp_path / "depth.parquet"
+    done = _cli("convert", str(rrc), str(out), "--entity", "world/camera/depth")
+    assert done.returncode == 0, done.stderr
+    assert "converted 4 records" in done.stdout
+    assert {r.entity_path for r in rr.from_parquet(out)} == {("world", "camera", "depth")}
+
+
+def test_parquet_flags_are_refused_for_other_formats(rrc, tmp_path):
+    done = _cli("convert", str(rrc), str(tmp_path / "x.mcap"), "--images")
+    assert done.returncode == 2
+    assert "apply to Parquet output" in done.stderr
+    assert not (tmp_path / "x.mcap").exists()
