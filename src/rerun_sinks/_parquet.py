@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,7 +37,7 @@ from rerun_sinks._arrow import (
     timelines_of,
 )
 
-__all__ = ["COMPRESSIONS", "from_parquet", "is_single_file", "write_parquet"]
+__all__ = ["COMPRESSIONS", "catalog_order", "from_parquet", "is_single_file", "write_parquet"]
 
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
 _UNSTATS = ("pixels", "image")  # multi-megabyte values: min/max would only bloat the footer
@@ -79,7 +80,11 @@ def write_parquet(
     source = records if isinstance(records, RandomAccess) else list(records)
     timelines = timelines_of(source) if timelines is None else timelines
     schema = arrow_schema(timelines, huggingface=images)
-    order = _sorted_order(source, sorted(timelines))
+    catalog = getattr(source, "catalog", None)  # a RecordingFile's: no record is decoded
+    if catalog is None:
+        order = _sorted_order(source, sorted(timelines))
+    else:
+        order = catalog_order(catalog, sorted(timelines))
     batches = record_batches(
         (source[i] for i in order),
         schema=schema,
@@ -156,6 +161,22 @@ def _sorted_order(records: RandomAccess, timelines: list[str]) -> list[int]:
     keys = [_sort_key(record, timelines, index) for index, record in enumerate(records)]
     keys.sort()
     return [key[-1] for key in keys]
+
+
+def catalog_order(catalog: Any, timelines: list[str]) -> list[int]:
+    """Return the rows of a ``rerun_core.catalog.Catalog`` in ``_sort_key`` order."""
+    labels = [format_entity_path(parts) for parts in catalog.entities]
+    rank = np.empty(len(labels), np.int64)
+    rank[sorted(range(len(labels)), key=labels.__getitem__)] = np.arange(len(labels))
+    keys: list[Any] = [np.arange(len(catalog)), catalog.log_tick, catalog.log_time]
+    for name in reversed(timelines):  # np.lexsort: the last key is the primary one
+        column = catalog.timeline_index(name)
+        if column is not None:
+            has = catalog.has_time[column]
+            keys += [np.where(has, catalog.times[column], 0), ~has]
+    keys += [~catalog.timeless, rank[catalog.entity]]
+    order: list[int] = np.lexsort(keys).tolist()
+    return order
 
 
 def _entity(record: Record) -> tuple[str, ...]:

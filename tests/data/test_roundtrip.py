@@ -91,3 +91,18 @@ def test_sample_recording_round_trips(records, tmp_path):
     for out in (tmp_path / "one.parquet", tmp_path / "dir"):
         records_to_parquet(records, out, images=True)
         assert rr.from_parquet(out) == parquet_order(records)
+
+
+@given(recordings(max_size=8))
+def test_a_files_catalog_sorts_like_its_records(records):
+    from rerun_sinks._parquet import _sorted_order, catalog_order
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rec.rrc"
+        with rr.FileSink(path) as sink:
+            for record in records:
+                sink.write(record)
+        with rr.open_recording(path) as f:
+            names = sorted(f.timelines)
+            assert catalog_order(f.catalog, names) == _sorted_order(list(f), names)
+            assert [f[i] for i in catalog_order(f.catalog, names)] == parquet_order(records)
