@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -61,3 +63,21 @@ def test_scaling_and_memory_sections_run(bench: ModuleType, tmp_path: Path) -> N
 def test_unknown_group_is_a_usage_error(bench: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="unknown target group"):
         bench.main(["--quick", "--targets", "nope", "--tmp-dir", str(tmp_path)])
+
+
+def test_writepath_groups_run_once(tmp_path: Path) -> None:
+    """In a child process: the run starts threads and sinks of its own."""
+    out = tmp_path / "writepath.md"
+    args = ["--quick", "--out", str(out), "--tmp-dir", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "bench_writepath.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    for row in ("rerun-core FileSink .rrc", "send_columns, MemorySink", "4 threads"):
+        assert row in text
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".bench-tmp-")]
