@@ -380,7 +380,7 @@ def _message_row(msg: Message) -> _Row:
             None,
         )
     if isinstance(msg, AnnotationContextMsg):
-        classes = json.dumps([_class_json(c) for c in msg.class_descriptions], **_JSON)
+        classes = _dumps([_class_json(c) for c in msg.class_descriptions])
         return ("annotation_context", *(None,) * 9, classes)
     ext = _components_json(msg.components, msg.identifiers)
     return ("extension", *(None,) * 8, ext, None)
@@ -411,7 +411,20 @@ def _image_file(msg: Message) -> bytes | bytearray | None:
 
 # -- JSON for extension components and annotation contexts ------------------------------------
 
-_JSON: dict[str, Any] = {"separators": (",", ":"), "ensure_ascii": False, "allow_nan": False}
+_JSON: dict[str, Any] = {"separators": (",", ":"), "allow_nan": False}
+
+
+def _dumps(value: Any) -> str:
+    """JSON text, readable where it can be: escaped only if it holds a lone surrogate.
+
+    A ``<U`` array may hold one; UTF-8, and so an Arrow string, cannot.
+    """
+    text = json.dumps(value, ensure_ascii=False, **_JSON)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, **_JSON)
+    return text
 
 
 def _components_json(
@@ -426,7 +439,7 @@ def _components_json(
     }
     if identifiers is not None:
         result["identifiers"] = list(identifiers)
-    return json.dumps(result, **_JSON)
+    return _dumps(result)
 
 
 def _json_values(array: np.ndarray[Any, Any]) -> list[Any]:

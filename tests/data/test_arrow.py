@@ -259,3 +259,16 @@ def test_missing_pyarrow_names_the_extra(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert "pip install 'rerun-core[data]'" in result.stdout
+
+
+def test_extension_strings_with_lone_surrogates_round_trip():
+    # A `<U` array can hold a lone surrogate, which UTF-8 (and so an Arrow string) cannot.
+    text = np.array(["caf\u00e9", "\ud800"])
+    msg = rc.make_extension_msg({"ext.label": text})
+    record = rc.make_record(("stats",), msg, log_tick=1)
+    [row] = _rows(_table([record]), "stats")
+    assert json.loads(row["ext"]) == {
+        "ext.label": {"dtype": "<U4", "values": ["caf\u00e9", "\ud800"]}
+    }
+    [back] = rr.from_arrow(records_to_arrow([record], timelines={}))
+    assert back == record
