@@ -10,14 +10,13 @@ Rules:
   counted in ``stats.dropped`` and warned about once per call site;
 - every record gets the calling thread's timelines (none when ``timeless``), the next
   ``log_tick`` (timeless records included) and ``log_time_ns`` from the clock;
-- records are stamped (tick, clock) under the recording's lock and written outside it,
-  in tick order: one thread writes at a time; records stamped meanwhile by other
-  threads queue behind it, and the writer hands each such batch to the sink right
-  after its own (one ``write_many`` when the sink is a ``BatchSink``) while their
-  threads wait; so records are never lost, duplicated or interleaved, ticks follow
-  the sink's order, and a log call returns once its record reached the sink;
-- a sink error propagates to the call(s) whose records it failed and those records are
-  not counted; their ticks are given back when no later record was stamped;
+- records are stamped (tick, clock) and written under the recording's lock (several
+  at once with ``write_many`` when the sink is a ``BatchSink``), so records are never
+  lost, duplicated or interleaved, ticks follow the sink's order, and a log call
+  returns once its record reached the sink (a hand-off that wrote outside the lock
+  was measured slower with 2 to 4 threads on 2 cores: benchmarks/README.md);
+- a sink error propagates to the call whose records it failed; those records are not
+  counted and their ticks are not used;
 - ``send_columns`` validates a batch of frames once (``rerun_core.make_column_msgs``)
   and writes one ordinary record per frame, with consecutive ticks, each at the
   thread's timelines updated with that frame's ``times``; all or nothing;
@@ -90,17 +89,6 @@ class RecordingStats:
 _PATH_CACHE_SIZE = 4096
 
 
-class _Batch:
-    """Records stamped while another thread was writing, waiting for their turn."""
-
-    __slots__ = ("done", "error", "records")
-
-    def __init__(self, records: list[Record]) -> None:
-        self.records = records
-        self.done = False
-        self.error: BaseException | None = None
-
-
 class RecordingEngine:
     """A recording: per-thread time, a tick counter, counters and one sink (or a backlog)."""
 
@@ -122,9 +110,6 @@ class RecordingEngine:
         self._strict = strict
         self._clock: Clock = time.time_ns if clock is None else clock
         self._lock = threading.Lock()
-        self._turn = threading.Condition(self._lock)  # a writer finished: check your batch
-        self._writing = False  # a thread is writing to the sink (without the lock)
-        self._pending: list[_Batch] = []  # stamped after the writer's records, in tick order
         self._time = ThreadTime()
         self._sink: Sink | None = None
         self._backlog: list[Record] = []
@@ -326,17 +311,12 @@ class RecordingEngine:
                 log_tick=self._tick,
                 log_time_ns=self._clock(),
             )
-            self._tick += 1
-            sink = self._sink
-            if sink is None:
+            if self._sink is None:
                 self._backlog.append(record)
-                self._count((record,))
-                return
-            if self._writing or self._pending:  # queued records go first
-                self._wait_for_turn(_Batch([record]))
-                return
-            self._writing = True
-        self._write_first(sink, [record])
+            else:
+                self._sink.write(record)  # a sink error is not bad data: it propagates
+            self._tick += 1
+            self._count((record,))
 
     def send_columns(
         self,
@@ -396,64 +376,12 @@ class RecordingEngine:
                     range(first, first + len(messages)), messages, timepoints, strict=True
                 )
             ]
-            self._tick += len(records)
-            sink = self._sink
-            if sink is None:
+            if self._sink is None:
                 self._backlog.extend(records)
-                self._count(records)
-                return
-            if self._writing or self._pending:  # queued records go first
-                self._wait_for_turn(_Batch(records))
-                return
-            self._writing = True
-        self._write_first(sink, records)
-
-    def _write_first(self, sink: Sink, records: list[Record]) -> None:
-        """Write ``records`` as the writer (the lock is free), then the queued batches."""
-        try:
-            _write(sink, records)
-        except BaseException:
-            with self._lock:
-                if self._tick == records[-1].log_tick + 1:  # nothing stamped since
-                    self._tick = records[0].log_tick
-                self._write_queued()
-            raise
-        with self._lock:
+            else:
+                _write(self._sink, records)
+            self._tick += len(records)
             self._count(records)
-            self._write_queued()
-
-    def _wait_for_turn(self, batch: _Batch) -> None:
-        """Queue ``batch`` (lock held) and return once it was written; raise its error."""
-        self._pending.append(batch)
-        while not batch.done:
-            if self._writing:
-                self._turn.wait()
-            else:  # the last writer left before this batch was queued: write it
-                self._writing = True
-                self._write_queued()
-        if batch.error is not None:
-            raise batch.error
-
-    def _write_queued(self) -> None:
-        """Write the batches queued so far (lock held, released while writing); stop writing."""
-        batches, self._pending = self._pending, []
-        if batches:
-            sink = self._sink
-            error: BaseException | None = None
-            self._lock.release()
-            try:
-                if sink is not None:
-                    _write(sink, [record for batch in batches for record in batch.records])
-            except BaseException as err:  # handed to the threads whose records failed
-                error = err
-            finally:
-                self._lock.acquire()
-            for batch in batches:
-                batch.done, batch.error = True, error
-                if error is None:
-                    self._count(batch.records)
-        self._writing = False
-        self._turn.notify_all()
 
     def _count(self, records: Sequence[Record]) -> None:
         self._logged += len(records)
@@ -490,7 +418,6 @@ class RecordingEngine:
         """Send records to ``sink`` from now on, backlog first; close the previous sink."""
         new = check_sink(sink)
         with self._lock:
-            self._wait_until_written()
             old, self._sink = self._sink, new
             backlog, self._backlog = self._backlog, []
             if backlog:
@@ -500,21 +427,14 @@ class RecordingEngine:
     def flush(self) -> None:
         """Return once every record logged so far reached its sink (and was made durable)."""
         with self._lock:
-            self._wait_until_written()
             if self._sink is not None:
                 self._sink.flush()
 
     def disconnect(self) -> None:
         """Close the current sink and go back to keeping records in a backlog."""
         with self._lock:
-            self._wait_until_written()
             old, self._sink = self._sink, None
         self._retire(old)
-
-    def _wait_until_written(self) -> None:
-        """Wait (lock held) until no thread is writing to the sink."""
-        while self._writing:
-            self._turn.wait()
 
     def _retire(self, sink: Sink | None) -> None:
         if sink is None:
