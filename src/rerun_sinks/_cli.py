@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,10 +47,26 @@ def _one_line_errors(command: Command) -> Command:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stop_quietly_on_closed_pipe()
         except (OSError, rc.RerunCoreError, ForeignDataError, ImportError) as error:
             raise click.ClickException(_describe(error)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+_SIGPIPE_STATUS = 141  # 128 + SIGPIPE: what `cat` reports when its reader goes away
+
+
+def _stop_quietly_on_closed_pipe() -> None:
+    """Exit quietly when stdout's reader went away (``rerun-core info f | head``).
+
+    stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(_SIGPIPE_STATUS)
 
 
 def _describe(error: BaseException) -> str:

@@ -91,6 +91,25 @@ class TestReaders:
 
 
 class TestCli:
+    def test_info_into_a_closed_pipe_stops_quietly(self, tmp_path: Path) -> None:
+        """`rerun-core info f | head -1`: no "Broken pipe" error, SIGPIPE's exit status."""
+        image = rc.make_image_msg(np.zeros((1, 1), np.uint8))
+        path = tmp_path / "many.rrc"
+        path.write_bytes(
+            b"".join(rc.encode_record(rc.make_record(f"cam/{i}", image)) for i in range(3000))
+        )
+        with subprocess.Popen(
+            [CLI, "info", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            assert process.stdout.readline()
+            process.stdout.close()  # the reader goes away with most of the output unread
+            stderr = process.stderr.read()
+            status = process.wait(timeout=120)
+        assert stderr == b""
+        assert status == 141
+
     def test_info(self, recording: Path) -> None:
         result = _cli("info", str(recording))
         assert result.returncode == 0, result.stderr
