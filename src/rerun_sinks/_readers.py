@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -146,5 +147,6 @@ def recover(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | N
             offset += span.length
         out.write(encode_index(catalog.build(), offset))
         out.flush()
-        os.fsync(out.fileno())
+        if stat.S_ISREG(os.fstat(out.fileno()).st_mode):  # devices and pipes cannot sync
+            os.fsync(out.fileno())
     return len(catalog)

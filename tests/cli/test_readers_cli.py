@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,13 @@ class TestCli:
         assert result.returncode == 0, result.stderr
         assert "recovered 15 records" in result.stdout
         assert _cli("verify", str(tmp_path / "fixed.rrc")).returncode == 0
+
+    def test_recover_into_a_device_counts_without_syncing(self, recording: Path) -> None:
+        """A dry run into /dev/null: the count, no fsync error (devices cannot sync)."""
+        assert recover(recording, os.devnull) == 16
+        result = _cli("recover", str(recording), os.devnull)
+        assert result.returncode == 0, result.stderr
+        assert "recovered 16 records" in result.stdout
 
     def test_export(self, recording: Path, tmp_path: Path) -> None:
         out = tmp_path / "out"
