@@ -25,7 +25,7 @@ from rerun_sinks._formats import sniff_format
 from rerun_sinks._readers import _map, read_records
 from rerun_sinks._readers import recover as recover_file
 from rerun_sinks._readers import verify as verify_file
-from rerun_sinks._recording_file import open_recording
+from rerun_sinks._recording_file import RecordingFile, open_recording
 from rerun_sinks._samples import CLASSES, synthetic_frame
 from rerun_sinks._summary import scanned_catalog, summary_lines
 from rerun_sinks.errors import ForeignDataError
@@ -114,6 +114,21 @@ def _past_damage(file: str) -> Iterator[Callable[[rc.RecordSpan], None]]:
             f"run 'rerun-core recover {file} OUT.rrc' to keep only intact records"
         )
         raise click.ClickException(msg)
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[RecordingFile]:
+    """Open ``path`` for a selection; an ``.rrc`` read without its index reports its damage.
+
+    The damaged regions a scan skipped go to stderr and make the command exit 1 at the
+    end, as without a selection.
+    """
+    with _past_damage(str(path)) as on_damage, open_recording(path) as recording:
+        if not recording.indexed and sniff_format(path) == "rrc":
+            for span in rc.scan_records(_map(path)):
+                if span.error is not None:
+                    on_damage(span)
+        yield recording
 
 
 @main.command()
@@ -223,12 +238,12 @@ def export(
     path = _existing_file(file)
     query = _query(entity, timeline, start, stop)
     if query is not None:
-        with open_recording(path) as recording:
+        with _opened(path) as recording:
             selected = recording.positions(**query)
             with _progress(len(selected), "exporting") as update:
                 records = recording.records(selected.tolist())
                 written = export_images(path, out_dir, progress=update, records=records)
-        click.echo(f"wrote {len(written)} files to {out_dir}")
+            click.echo(f"wrote {len(written)} files to {out_dir}")
         return
     with _past_damage(file) as on_damage:
         with _progress(verify_file(path).count, "exporting") as update:
@@ -321,19 +336,18 @@ def convert(
     options: dict[str, Any] = {"compression": compression}
     try:
         if out.lower().endswith(".parquet") or out.endswith("/") or not Path(out).suffix:
-            count = _to_parquet(path, out, query, images=images, overwrite=overwrite)
-            click.echo(f"converted {count} records into {out}")
+            _to_parquet(path, out, query, images=images, overwrite=overwrite)
             return
         if images or overwrite:
             msg = "--images and --overwrite apply to Parquet output (OUT.parquet or a directory)"
             raise click.UsageError(msg)
         if query is not None:
-            with open_recording(path) as recording:
+            with _opened(path) as recording:
                 selected = recording.positions(**query)
                 with _progress(len(selected), "converting") as update:
                     records = recording.records(selected.tolist())
                     count = convert_file(path, out, progress=update, records=records, **options)
-            click.echo(f"converted {count} records into {out}")
+                click.echo(f"converted {count} records into {out}")
             return
         with _past_damage(file) as on_damage:
             with _progress(verify_file(path).count, "converting") as update:
@@ -347,9 +361,9 @@ def convert(
 
 def _to_parquet(
     path: Path, out: str, query: dict[str, Any] | None, *, images: bool, overwrite: bool
-) -> int:
-    """Write the selected records of ``path`` as Parquet with a progress bar; return the count."""
-    with open_recording(path) as recording:
+) -> None:
+    """Write the selected records of ``path`` as Parquet with a progress bar; say how many."""
+    with _opened(path) as recording:
         records: Any = recording
         if query is not None:
             records = list(recording.records(recording.positions(**query).tolist()))
@@ -362,4 +376,4 @@ def _to_parquet(
                 overwrite=overwrite,
                 progress=update,
             )
-        return len(records)
+        click.echo(f"converted {len(records)} records into {out}")

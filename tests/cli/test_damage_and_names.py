@@ -96,14 +96,19 @@ def test_export_and_convert_skip_damage_and_report_it(tmp_path: Path) -> None:
         (("info",), "3 records, 3 entities"),
         (("export", "--to", "OUT"), "wrote 3 files"),
         (("convert", "OUT.mcap"), "converted 3 records"),
+        (("export", "--to", "OUT", "--entity", "c"), "wrote 1 files"),
+        (("convert", "OUT.rrc", "--entity", "c"), "converted 1 records"),
+        (("convert", "OUT.parquet"), "converted 3 records"),
     ],
-    ids=["info", "export", "convert"],
+    ids=["info", "export", "convert", "export-selection", "convert-selection", "parquet"],
 )
 def test_cli_continues_past_damage_and_exits_non_zero(
     tmp_path: Path, args: tuple[str, ...], done: str
 ) -> None:
-    if args[0] == "convert":
+    if args[:2] == ("convert", "OUT.mcap"):
         pytest.importorskip("mcap", reason="needs the [mcap] extra")
+    if args[:2] == ("convert", "OUT.parquet"):
+        pytest.importorskip("pyarrow", reason="needs the [data] extra")
     path = _damaged(tmp_path)
     result = _cli(args[0], str(path), *(a.replace("OUT", str(tmp_path / "out")) for a in args[1:]))
     assert result.returncode == 1
