@@ -59,9 +59,12 @@ __all__ = [
     "FoxgloveImage",
     "entity_topic",
     "fill_side",
+    "fill_side_stamp",
+    "fill_side_static",
     "foreign_record",
     "foxglove_image",
     "record_from_side",
+    "side_key",
     "side_topic",
 ]
 
@@ -187,7 +190,12 @@ def fill_side(side: Any, record: Record, image: FoxgloveImage | None, sequence: 
     ``image`` is the Foxglove form written for it and ``sequence`` that message's
     sequence number on its channel (both ``None`` when there is no Foxglove form).
     """
-    side.entity_path.extend(record.entity_path)
+    fill_side_static(side, record.entity_path, record.msg, image)
+    fill_side_stamp(side, record, sequence)
+
+
+def fill_side_stamp(side: Any, record: Record, sequence: int | None) -> None:
+    """Fill the fields of ``side`` that change from record to record: where in time, which image."""
     side.log_tick = record.log_tick
     side.log_time_ns = record.log_time_ns
     for name, time in record.timepoint.items():
@@ -199,7 +207,35 @@ def fill_side(side: Any, record: Record, image: FoxgloveImage | None, sequence: 
         side.timeless = True
     if sequence is not None:
         side.image_sequence = sequence
-    msg = record.msg
+
+
+def side_key(msg: Message, image: FoxgloveImage | None) -> tuple[Any, ...] | None:
+    """Return what :func:`fill_side_static` puts in a side record for ``msg``, as a dict key.
+
+    Records of one entity with equal keys have byte-equal static parts (so a sink may
+    serialize it once); ``None`` when the static part holds per-record data (pixels, ext,
+    annotation classes, extension components).
+    """
+    if image is None or not image.exact or msg.ext:  # type: ignore[union-attr]
+        return None
+    kind = type(msg)
+    pixels = msg.pixels  # type: ignore[union-attr]
+    dtype = None if pixels is None else pixels.dtype.str
+    if kind is ImageMsg:
+        key: tuple[Any, ...] = (kind, dtype, msg.color_model)  # type: ignore[union-attr]
+    elif kind is DepthMsg:
+        key = (kind, dtype, msg.meter)  # type: ignore[union-attr]
+    else:
+        key = (kind, dtype)
+    order = msg.draw_order  # type: ignore[union-attr]
+    return key if order is None else (*key, order.hex())  # hex tells -0.0 from 0.0
+
+
+def fill_side_static(
+    side: Any, entity_path: tuple[str, ...], msg: Message, image: FoxgloveImage | None
+) -> None:
+    """Fill the fields of ``side`` that records of one entity and layout share."""
+    side.entity_path.extend(entity_path)
     if type(msg) is AnnotationContextMsg:
         side.kind = "annotation_context"
         for description in msg.class_descriptions:

@@ -45,9 +45,12 @@ from rerun_sinks._foxglove import (
     FoxgloveImage,
     entity_topic,
     fill_side,
+    fill_side_stamp,
+    fill_side_static,
     foreign_record,
     foxglove_image,
     record_from_side,
+    side_key,
     side_topic,
 )
 from rerun_sinks._sinks import Sink
@@ -108,6 +111,7 @@ class McapSink(Sink):
         }
         self._messages = messages
         self._side_class = _mcap_schema.message_class("Record")
+        self._stamp = self._side_class()  # reused under the lock for each record's own fields
         self._side_schema = foxglove.Schema(
             name=_mcap_schema.SIDE_SCHEMA, encoding="protobuf", data=_mcap_schema.SCHEMA_DATA
         )
@@ -191,7 +195,8 @@ class McapSink(Sink):
         entity = self._entities.get(record.entity_path)
         if entity is None:
             entity = self._entities[record.entity_path] = self._new_entity(record.entity_path)
-        image = foxglove_image(record.msg)
+        msg = record.msg
+        image = foxglove_image(msg)
         sequence = None
         if image is not None:
             channel = entity.images.get(image.schema)
@@ -199,9 +204,22 @@ class McapSink(Sink):
                 channel = entity.images[image.schema] = self._image_channel(entity, image.schema)
             sequence = channel.sequence = (channel.sequence + 1) % _SEQUENCE_MOD
             channel.log(self._foxglove_message(image, entity.frame_id, log_time), log_time=log_time)
-        side = self._side_class()
-        fill_side(side, record, image, sequence)
-        entity.side_log(side.SerializeToString(), log_time=log_time)
+        key = side_key(msg, image)
+        if key is None:  # the static part holds this record's own data: serialize it whole
+            side = self._side_class()
+            fill_side(side, record, image, sequence)
+            entity.side_log(side.SerializeToString(), log_time, None)
+            return
+        static = entity.statics.get(key)
+        if static is None:
+            side = self._side_class()
+            fill_side_static(side, record.entity_path, msg, image)
+            static = entity.statics[key] = side.SerializeToString()
+        stamp = self._stamp
+        stamp.Clear()
+        fill_side_stamp(stamp, record, sequence)
+        # protobuf merges concatenated messages: the entity's static part, then this record's
+        entity.side_log(static + stamp.SerializeToString(), log_time, None)
 
     def _image_channel(self, entity: _Entity, schema: str) -> _ImageChannel:
         channel = self._channel_types[schema](
@@ -244,16 +262,17 @@ class McapSink(Sink):
 
 
 class _Entity:
-    """The channels of one entity path."""
+    """The channels of one entity path and the serialized static parts of its side records."""
 
-    __slots__ = ("frame_id", "images", "side_log", "side_topic", "topic")
+    __slots__ = ("frame_id", "images", "side_log", "side_topic", "statics", "topic")
 
     def __init__(self, entity_path: tuple[str, ...], side: Any) -> None:
         self.topic = entity_topic(entity_path)
         self.frame_id = format_entity_path(entity_path)
         self.side_topic = side_topic(entity_path)
-        self.side_log: Callable[..., None] = side.log
+        self.side_log: Callable[[bytes, int | None, int | None], None] = side.base.log
         self.images: dict[str, _ImageChannel] = {}
+        self.statics: dict[tuple[Any, ...], bytes] = {}
 
 
 class _ImageChannel:

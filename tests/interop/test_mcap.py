@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import math
 import sys
 import threading
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -223,6 +225,42 @@ def test_any_records_read_back_exactly(records):
     write_mcap(stream, records)
     stream.seek(0)
     assert list(read_mcap_records(stream)) == records
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(rcst.records(), max_size=8))
+def test_records_of_one_entity_read_back_exactly(records):
+    """One entity's side records share serialized static parts (per layout); none leaks."""
+    records = [attrs.evolve(record, entity_path=("cam",)) for record in records]
+    stream = io.BytesIO()
+    write_mcap(stream, records)
+    stream.seek(0)
+    got = list(read_mcap_records(stream))
+    assert got == records
+    signs = [
+        [
+            math.copysign(1.0, value)
+            for value in (r.msg.draw_order, getattr(r.msg, "meter", None))
+            if value is not None
+        ]
+        for r in (*records, *got)
+        if hasattr(r.msg, "draw_order")
+    ]
+    assert signs[: len(signs) // 2] == signs[len(signs) // 2 :]  # -0.0 stays -0.0
+
+
+def test_draw_orders_zero_and_minus_zero_stay_apart(tmp_path):
+    image = rc.make_image_msg(np.zeros((2, 2), np.uint8))
+    orders = [0.0, -0.0, -0.0, 0.0, None, -0.0]
+    records = [
+        rc.make_record("cam", attrs.evolve(image, draw_order=order), log_tick=i, log_time_ns=i)
+        for i, order in enumerate(orders)
+    ]
+    write_mcap(tmp_path / "zero.mcap", records)
+    got = [r.msg.draw_order for r in read_mcap_records(tmp_path / "zero.mcap")]
+    assert [None if o is None else math.copysign(1.0, o) for o in got] == [
+        None if o is None else math.copysign(1.0, o) for o in orders
+    ]
 
 
 def timed(entity: str, time: int, tick: int) -> rc.Record:
