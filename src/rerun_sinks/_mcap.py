@@ -6,12 +6,15 @@ Rules:
   ``foxglove-schemas-protobuf`` encode and decode; without it, creating a sink or calling
   the reader raises ``ImportError`` with the install command;
 - every record with a Foxglove form (``_foxglove``) is a protobuf ``foxglove.RawImage`` or
-  ``foxglove.CompressedImage`` message on topic ``/`` + entity path (``frame_id`` the
-  entity path), whose channel metadata names the side topic (``rerun_core.side_topic``);
-  then every record, also annotation contexts and extension messages, is a protobuf
-  ``rerun_core.Record`` message (``_mcap_schema``) on ``<topic>/rerun_core``, referring to
-  the image message by its sequence number: pixels are stored once, except where the
-  Foxglove form is lossy;
+  ``foxglove.CompressedImage`` message (``frame_id`` the entity path) on topic ``/`` +
+  entity path (an entity's second image schema on ``<topic>/raw`` or
+  ``<topic>/compressed``), whose channel metadata names the side topic
+  (``rerun_core.side_topic``); then every record, also annotation contexts and extension
+  messages, is a protobuf ``rerun_core.Record`` message (``_mcap_schema``) on
+  ``<topic>/rerun_core``, referring to the image message by its sequence number: pixels
+  are stored once, except where the Foxglove form is lossy;
+- one channel per topic (Lichtblick decodes a topic with one schema): a topic another
+  channel has gets a number (``_2``, ``_3``, ...);
 - ``log_time`` = ``publish_time`` = the record's ``log_time_ns`` (negative written as 0),
   also the image's ``timestamp`` (clamped to Foxglove's last second, in 2106);
   timeless records logged before the first timed record wait for it and take its log
@@ -121,6 +124,7 @@ class McapSink(Sink):
         self._closed = False
         self._context = foxglove.Context()
         self._entities: dict[tuple[str, ...], _Entity] = {}
+        self._topics: set[str] = set()  # one channel per topic: Lichtblick decodes per topic
         self._waiting: list[Record] = []  # timeless records before the first timed one
         self._first_time: int | None = None
         self._spool: IO[bytes] | None = None
@@ -158,10 +162,9 @@ class McapSink(Sink):
             self._emit(record, log_time)
 
     def flush(self) -> None:
-        """Flush what the MCAP writer has written so far.
+        """End the chunk being built and flush the file: every record written so far reads back.
 
-        Messages of the chunk being built reach the file when the chunk is full or at
-        ``close()``; timeless records wait for the first timed record (or ``close()``);
+        Except timeless records still waiting for the first timed record (or ``close()``);
         indexed MCAP readers need the summary that ``close()`` writes.
         """
         with self._lock:
@@ -222,10 +225,25 @@ class McapSink(Sink):
         entity.side_log(static + stamp.SerializeToString(), log_time, None)
 
     def _image_channel(self, entity: _Entity, schema: str) -> _ImageChannel:
+        preferred = entity.topic
+        if entity.images:  # the entity's second image schema gets a topic of its own
+            suffix = "/compressed" if schema == COMPRESSED_IMAGE else "/raw"
+            preferred = entity.topic.rstrip("/") + suffix
         channel = self._channel_types[schema](
-            entity.topic, metadata={SIDE_TOPIC_KEY: entity.side_topic}, context=self._context
+            self._unique_topic(preferred),
+            metadata={SIDE_TOPIC_KEY: entity.side_topic},
+            context=self._context,
         )
         return _ImageChannel(channel.log)
+
+    def _unique_topic(self, preferred: str) -> str:
+        """Return ``preferred``, or ``preferred_2``, ``_3``, ... if a channel already has it."""
+        topic, number = preferred, 1
+        while topic in self._topics:
+            number += 1
+            topic = f"{preferred}_{number}"
+        self._topics.add(topic)
+        return topic
 
     def _foxglove_message(self, image: FoxgloveImage, frame_id: str, log_time: int) -> Any:
         messages = self._messages
@@ -247,7 +265,7 @@ class McapSink(Sink):
 
     def _new_entity(self, entity_path: tuple[str, ...]) -> _Entity:
         side = self._fox.Channel(
-            side_topic(entity_path),
+            self._unique_topic(side_topic(entity_path)),
             schema=self._side_schema,
             message_encoding="protobuf",
             context=self._context,
@@ -269,7 +287,7 @@ class _Entity:
     def __init__(self, entity_path: tuple[str, ...], side: Any) -> None:
         self.topic = entity_topic(entity_path)
         self.frame_id = format_entity_path(entity_path)
-        self.side_topic = side_topic(entity_path)
+        self.side_topic: str = side.topic()
         self.side_log: Callable[[bytes, int | None, int | None], None] = side.base.log
         self.images: dict[str, _ImageChannel] = {}
         self.statics: dict[tuple[Any, ...], bytes] = {}
@@ -323,12 +341,13 @@ def _records(decode: Any, source: PathLike | BinaryIO) -> Iterator[Record]:
             where = f"{channel.topic!r} (message {message.sequence})"
             if name == decode.SIDE_SCHEMA:
                 side = _decoded(decode.decode_side, name, channel.message_encoding, message, where)
-                yield _side_record(side, pending, where)
+                yield _side_record(side, channel.topic, pending, where)
             elif name in (RAW_IMAGE, COMPRESSED_IMAGE):
                 encoding = channel.message_encoding
                 image = _decoded(decode.decode_foxglove_image, name, encoding, message, where)
-                if SIDE_TOPIC_KEY in channel.metadata:
-                    pending[(channel.topic, name, message.sequence)] = image
+                side_topic = channel.metadata.get(SIDE_TOPIC_KEY)
+                if side_topic is not None:
+                    pending[(side_topic, name, message.sequence)] = image
                 else:
                     yield foreign_record(channel.topic, image, message.log_time, tick)
                     tick += 1
@@ -345,13 +364,17 @@ def _decoded(
 
 
 def _side_record(
-    side: Any, pending: dict[tuple[str, str, int], FoxgloveImage], where: str
+    side: Any, topic: str, pending: dict[tuple[str, str, int], FoxgloveImage], where: str
 ) -> Record:
+    """Rebuild the record of ``side`` (on ``topic``) with its image, taken from ``pending``.
+
+    ``pending`` holds our images not yet claimed, by (their side topic, schema, sequence).
+    """
     image = None
     if side.HasField("image_sequence"):
         compressed = side.kind == "image" and not side.HasField("dtype")
         schema = COMPRESSED_IMAGE if compressed else RAW_IMAGE
-        key = (entity_topic(tuple(side.entity_path)), schema, side.image_sequence)
+        key = (topic, schema, side.image_sequence)
         image = pending.pop(key, None)
         if image is None:
             msg = f"the side record on {where} refers to {schema} {key[2]}, which is missing"

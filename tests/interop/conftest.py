@@ -78,6 +78,23 @@ def build_records() -> list[rc.Record]:
     return records[:middle] + timeless + records[middle:]
 
 
+def build_golden_records() -> list[rc.Record]:
+    """``build_records()`` plus an entity logging raw and JPEG images (the MCAP golden files)."""
+    raw = rc.make_image_msg(np.arange(16 * 24 * 3, dtype=np.uint8).reshape(16, 24, 3))
+    jpeg = rc.make_image_msg(np.asarray(raw.pixels), jpeg_quality=85)
+    mixed = [
+        rc.make_record(
+            "mixed",
+            msg,
+            timepoint={"frame": rc.TimeValue("sequence", i)},
+            log_tick=200 + i,
+            log_time_ns=BASE_NS + 1000 + i,
+        )
+        for i, msg in enumerate([raw, jpeg, raw, jpeg])
+    ]
+    return build_records() + mixed
+
+
 @pytest.fixture(scope="session")
 def records() -> list[rc.Record]:
     return build_records()
