@@ -15,7 +15,8 @@ depth, the same N for every target, runs interleaved (run 1 of every target, the
 
 Section "writers": the choice of writer. The same messages (a protobuf ``foxglove.RawImage``
 and a ~60-byte side message per frame, zstd chunks) through foxglove-sdk's Rust writer and
-through the ``mcap`` Python writer with ``foxglove-schemas-protobuf``.
+through the ``mcap`` Python writer with ``foxglove-schemas-protobuf``; and the Rust writer
+without the side messages: what one side message per frame costs in the writer.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ SIDE = b"\n\x03cam\n\x05image\x10\x05\x18\x80\x80\x80\x80\x80\x80\x80\x80\x80\x0
 SIDE += b"\x12\x08sequence\x18\n2\x05image8\x05B\x03|u1R\x03RGB"  # a side record, as McapSink's
 
 
-def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
+def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path, *, side: bool = True) -> Timing:
     import foxglove  # noqa: PLC0415
     from foxglove.channels import RawImageChannel  # noqa: PLC0415
     from foxglove.messages import RawImage, Timestamp  # noqa: PLC0415
@@ -172,9 +173,9 @@ def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
     writer = foxglove.open_mcap(workdir / "w-foxglove.mcap", allow_overwrite=True, context=context)
     image = RawImageChannel("/cam", context=context)
     schema = foxglove.Schema(name="rerun_core.Record", encoding="protobuf", data=b"")
-    side = foxglove.Channel(
+    side_log = foxglove.Channel(
         "/cam/rerun_core", schema=schema, message_encoding="protobuf", context=context
-    )
+    ).base.log
     frames = [f.tobytes() for f in pool.frames]
     m, base = len(frames), time.time_ns()
     clock = _Clock()
@@ -190,7 +191,8 @@ def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
             data=frames[i % m],
         )
         image.log(message, log_time=t)
-        side.log(SIDE, log_time=t)
+        if side:
+            side_log(SIDE, t, None)
     loop = clock.lap()
     writer.close()
     return clock.stop(loop)
@@ -237,9 +239,18 @@ def _writer_mcap_python(case: Case, pool: Pool, n: int, workdir: Path) -> Timing
     return clock.stop(loop)
 
 
+def _writer_foxglove_images_only(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
+    return _writer_foxglove(case, pool, n, workdir, side=False)
+
+
 WRITER_TARGETS: tuple[tuple[str, Run, str], ...] = (
     ("foxglove-sdk (Rust writer)", _writer_foxglove, "w-foxglove.mcap"),
     ("mcap (Python writer) + protobuf", _writer_mcap_python, "w-mcap.mcap"),
+    (
+        "foxglove-sdk, RawImage only (no side message)",
+        _writer_foxglove_images_only,
+        "w-foxglove.mcap",
+    ),
 )
 
 
