@@ -33,9 +33,13 @@ class Row:
     run: Run | None  # None: not measured here (another helper's row, or a missing peer)
     note: str = ""
     timings: list[bt.Timing] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # process CPU seconds per run (all threads)
 
     def us(self, n: int) -> float:
         return statistics.median(t.total for t in self.timings) / n * 1e6
+
+    def cpu_us(self, n: int) -> float:
+        return statistics.median(self.cpu) / n * 1e6
 
 
 @dataclass
@@ -51,16 +55,21 @@ class Group:
 # ------------------------------------------------------------------------------- targets
 
 
-def _rrc_no_fsync(case: bt.Case, pool: bt.Pool, n: int, workdir: Path) -> bt.Timing:
-    """Per-frame log_image into FileSink(.rrc), then close (no fsync)."""
-    import rerun_sinks as rr  # noqa: PLC0415
+def _rrc_no_fsync(buffer_bytes: int) -> Run:
+    """Per-frame log_image into FileSink(.rrc, buffer_bytes=...), then close (no fsync)."""
 
-    rec = rr.new_recording("bench", strict=True, sink=rr.FileSink(workdir / "ours.rrc"))
-    t0 = time.perf_counter()
-    bt._ours_loop(rec, case, pool.frames, n)
-    t1 = time.perf_counter()
-    rec.disconnect()  # close: the file is complete (index appended), no fsync
-    return bt.Timing(t1 - t0, time.perf_counter() - t0)
+    def run(case: bt.Case, pool: bt.Pool, n: int, workdir: Path) -> bt.Timing:
+        import rerun_sinks as rr  # noqa: PLC0415
+
+        sink = rr.FileSink(workdir / "ours.rrc", buffer_bytes=buffer_bytes)
+        rec = rr.new_recording("bench", strict=True, sink=sink)
+        t0 = time.perf_counter()
+        bt._ours_loop(rec, case, pool.frames, n)
+        t1 = time.perf_counter()
+        rec.disconnect()  # close: the file is complete (index appended), no fsync
+        return bt.Timing(t1 - t0, time.perf_counter() - t0)
+
+    return run
 
 
 def _columns(sink: str) -> Run:
@@ -129,7 +138,8 @@ def groups(quick: bool) -> list[Group]:
             4 if quick else 20_000,
             [
                 Row("foxglove-sdk open_mcap(path), no compression", fox_file),
-                Row("rerun-core FileSink .rrc", _rrc_no_fsync),
+                Row("rerun-core FileSink .rrc (default: unbuffered)", _rrc_no_fsync(0)),
+                Row("rerun-core FileSink .rrc, buffer_bytes=1 MiB", _rrc_no_fsync(1 << 20)),
                 Row("rerun-core McapSink (helper interop's rows)", None, "see the McapSink rows"),
             ],
             "<= 1.0",
@@ -186,14 +196,19 @@ def measure(group: Group, runs: int, workdir: Path) -> None:
         _once(row, group, pool, min(group.n, 200), workdir)
     for _ in range(runs):
         for row in rows:
-            row.timings.append(_once(row, group, pool, group.n, workdir))
+            timing, cpu = _once(row, group, pool, group.n, workdir)
+            row.timings.append(timing)
+            row.cpu.append(cpu)
 
 
-def _once(row: Row, group: Group, pool: bt.Pool, n: int, workdir: Path) -> bt.Timing:
+def _once(row: Row, group: Group, pool: bt.Pool, n: int, workdir: Path) -> tuple[bt.Timing, float]:
+    """Run ``row`` once: its timing and the process CPU seconds (all threads) it took."""
     assert row.run is not None
     gc.collect()
     try:
-        return row.run(group.case, pool, n, workdir)
+        cpu = time.process_time()
+        timing = row.run(group.case, pool, n, workdir)
+        return timing, time.process_time() - cpu
     finally:
         for path in workdir.iterdir():
             path.unlink()
@@ -203,8 +218,9 @@ def render(all_groups: Sequence[Group], runs: int) -> str:
     lines = [
         f"Medians of {runs} interleaved runs; N is the same for every row of a group.",
         "",
-        "| group | N | target | row | µs/frame e2e median [best] | ratio |",
-        "|---|--:|---|---|--:|--:|",
+        "| group | N | target | row | µs/frame e2e median [best] | ratio "
+        "| CPU µs/frame median | CPU ratio |",
+        "|---|--:|---|---|--:|--:|--:|--:|",
     ]
     for group in all_groups:
         ref = group.rows[group.reference]
@@ -212,7 +228,8 @@ def render(all_groups: Sequence[Group], runs: int) -> str:
             if not row.timings:
                 why = row.note or "not installed"
                 lines.append(
-                    f"| {group.title} | {group.n:,} | {group.target} | {row.name} | - ({why}) | - |"
+                    f"| {group.title} | {group.n:,} | {group.target} | {row.name} | - ({why}) "
+                    "| - | - | - |"
                 )
                 continue
             best = min(t.total for t in row.timings) / group.n * 1e6
@@ -222,9 +239,11 @@ def render(all_groups: Sequence[Group], runs: int) -> str:
             elif row.name.startswith("send_columns"):  # ÷ the loop row just above it
                 base = group.rows[index - 1]
             ratio = f"{row.us(group.n) / base.us(group.n):.2f}" if base.timings else "-"
+            cpu = f"{row.cpu_us(group.n) / base.cpu_us(group.n):.2f}" if base.cpu else "-"
             lines.append(
                 f"| {group.title} | {group.n:,} | {group.target} | {row.name} "
-                f"| {row.us(group.n):,.1f} [{best:,.1f}] | {ratio} |"
+                f"| {row.us(group.n):,.1f} [{best:,.1f}] | {ratio} "
+                f"| {row.cpu_us(group.n):,.1f} | {cpu} |"
             )
     return "\n".join(lines)
 

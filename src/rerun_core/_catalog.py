@@ -4,11 +4,12 @@ Rules: rows are in file order; ``offset``/``length`` locate a record's frame in 
 buffer (0 for records that did not come from one); entities, message formats and
 timelines are tables the rows point into by id (first-seen order). A timeline keeps the
 kind of the first record that carries it. Building a row is cheap (a few dict lookups
-and list appends), so a writer can keep a catalog as it goes.
+and appends of integers), so a writer can keep a catalog as it goes.
 """
 
 from __future__ import annotations
 
+import array
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from rerun_core._messages import (
     Message,
     SegmentationMsg,
 )
-from rerun_core._record import Record, TimeValue
+from rerun_core._record import NO_TIMELINES, Record, TimeValue
 from rerun_core.errors import DecodeError
 
 __all__ = [
@@ -44,6 +45,7 @@ MSG_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension"
 """The message kinds, as the ``kind`` of the record metadata names them."""
 
 Array = np.ndarray[Any, Any]
+_FIXED = 8  # integers per row in CatalogBuilder._fixed
 
 
 @attrs.frozen(kw_only=True)
@@ -136,19 +138,28 @@ class Catalog:
 
 
 class CatalogBuilder:
-    """Collects catalog rows as records are written or read; :meth:`build` makes the columns."""
+    """Collects catalog rows as records are written or read; :meth:`build` makes the columns.
+
+    A row is kept as plain integers (no Python object per row, so the garbage collector
+    has nothing to walk): eight in ``_fixed`` (offset, length, entity id, format id,
+    tick, wall clock, timeless flag, names id) and the timeline values in ``_values``,
+    in the order of the row's timeline names (a table of name tuples, by id).
+    """
 
     def __init__(self) -> None:
         """Start an empty catalog."""
         self._entities: dict[tuple[str, ...], int] = {}
         self._formats: dict[_FormatKey, int] = {}
         self._timelines: dict[str, str] = {}
-        self._rows: list[tuple[int, int, int, int, int, int, bool, Mapping[str, TimeValue]]] = []
-        self._last_timepoint: Mapping[str, TimeValue] | None = None
+        self._names: dict[tuple[str, ...], int] = {}
+        self._fixed = array.array("q")
+        self._values = array.array("q")
+        self._names[()] = 0  # the names of NO_TIMELINES
+        self._last: tuple[Mapping[str, TimeValue], int, list[int]] = (NO_TIMELINES, 0, [])
 
     def __len__(self) -> int:
         """Return the number of rows so far."""
-        return len(self._rows)
+        return len(self._fixed) // _FIXED
 
     def add(self, offset: int, length: int, record: Record) -> None:
         """Add the row of ``record``, framed at ``offset`` with ``length`` bytes."""
@@ -160,50 +171,58 @@ class CatalogBuilder:
         if form is None:
             form = self._formats[key] = len(self._formats)
         timepoint = record.timepoint
-        if timepoint is not self._last_timepoint:  # records of one frame share their timepoint
-            self._last_timepoint = timepoint
+        last = self._last
+        if timepoint is last[0]:  # records of one frame share their timepoint
+            names, values = last[1], last[2]
+        else:
+            names, values = self._timepoint(timepoint)
+        tick, when = record.log_tick, record.log_time_ns
+        self._fixed.extend((offset, length, entity, form, tick, when, record.timeless, names))
+        if values:
+            self._values.extend(values)
+
+    def _timepoint(self, timepoint: Mapping[str, TimeValue]) -> tuple[int, list[int]]:
+        """Return the id of the timepoint's names and its values; note new timelines."""
+        key = tuple(timepoint)
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = len(self._names)
             for name, time in timepoint.items():
                 if name not in self._timelines:
                     self._timelines[name] = time.kind
-        self._rows.append(
-            (
-                offset,
-                length,
-                entity,
-                form,
-                record.log_tick,
-                record.log_time_ns,
-                record.timeless,
-                timepoint,
-            )
-        )
+        values = [time.value for time in timepoint.values()]
+        self._last = (timepoint, names, values)
+        return names, values
 
     def build(self) -> Catalog:
         """Return the catalog of every row added so far."""
-        rows = self._rows
-        names = list(self._timelines)
-        position = {name: index for index, name in enumerate(names)}
-        times = np.zeros((len(names), len(rows)), np.int64)
-        has_time = np.zeros((len(names), len(rows)), np.bool_)
-        for row, fields in enumerate(rows):
-            for name, time in fields[7].items():
-                times[position[name], row] = time.value
-                has_time[position[name], row] = True
-
-        def col(index: int, dtype: type[np.generic]) -> Array:
-            return np.fromiter((fields[index] for fields in rows), dtype, len(rows))
-
+        fixed = np.array(self._fixed, np.int64).reshape(-1, _FIXED)
+        rows = len(fixed)
+        timelines = list(self._timelines)
+        position = {name: index for index, name in enumerate(timelines)}
+        times = np.zeros((len(timelines), rows), np.int64)
+        has_time = np.zeros((len(timelines), rows), np.bool_)
+        keys = list(self._names)
+        names = fixed[:, 7]
+        counts = np.array([len(key) for key in keys], np.int64)[names] if keys else names
+        starts = np.cumsum(counts) - counts
+        values = np.array(self._values, np.int64)
+        for index, key in enumerate(keys):
+            where = np.flatnonzero(names == index)
+            for slot, name in enumerate(key):
+                times[position[name], where] = values[starts[where] + slot]
+                has_time[position[name], where] = True
         return Catalog(
             entities=tuple(self._entities),
             formats=tuple(_format_of(key) for key in self._formats),
             timelines=tuple(self._timelines.items()),
-            offset=col(0, np.uint64),
-            length=col(1, np.uint64),
-            entity=col(2, np.uint32),
-            format=col(3, np.uint32),
-            log_tick=col(4, np.uint64),
-            log_time=col(5, np.int64),
-            timeless=col(6, np.bool_),
+            offset=fixed[:, 0].astype(np.uint64),
+            length=fixed[:, 1].astype(np.uint64),
+            entity=fixed[:, 2].astype(np.uint32),
+            format=fixed[:, 3].astype(np.uint32),
+            log_tick=fixed[:, 4].astype(np.uint64),
+            log_time=fixed[:, 5].copy(),
+            timeless=fixed[:, 6].astype(np.bool_),
             times=tuple(times),
             has_time=tuple(has_time),
         )

@@ -289,7 +289,9 @@ class RecordingEngine:
         if not self._enabled:
             return
         try:
-            path = self._entity_path(entity_path)
+            path = self._paths.get(entity_path) if type(entity_path) is str else None
+            if path is None:
+                path = self._entity_path(entity_path)
             message = build()
         except (RerunCoreError, OSError) as err:
             if self._strict:
@@ -311,12 +313,14 @@ class RecordingEngine:
                 log_tick=self._tick,
                 log_time_ns=self._clock(),
             )
-            if self._sink is None:
+            sink = self._sink
+            if sink is None:
                 self._backlog.append(record)
             else:
-                self._sink.write(record)  # a sink error is not bad data: it propagates
+                sink.write(record)  # a sink error is not bad data: it propagates
             self._tick += 1
-            self._count((record,))
+            self._logged += 1
+            self._bytes += record_nbytes(record)
 
     def send_columns(
         self,

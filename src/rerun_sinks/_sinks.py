@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -26,6 +27,7 @@ from rerun_core import (
     Record,
     RecordEncoder,
     SegmentationMsg,
+    iter_records,
 )
 from rerun_sinks.errors import SinkClosedError
 
@@ -127,36 +129,43 @@ def record_nbytes(record: Record) -> int:
 
 
 class MemorySink(Sink):
-    """Keeps every record in memory; ``getvalue()`` is a complete decodable stream."""
+    """Keeps every record in memory, encoded; ``getvalue()`` is a complete decodable stream.
+
+    Each record is encoded as it is written (``RecordEncoder``: the bytes of
+    ``encode_record``) and appended to an in-memory stream, so ``getvalue()`` costs no
+    encoding and no copy; ``records`` decodes the stream (equal records, their arrays
+    read-only views of it).
+    """
 
     def __init__(self) -> None:
         """Start empty and open."""
         self._lock = threading.Lock()
-        self._records: list[Record] = []
+        self._encoder = RecordEncoder()
+        self._stream = io.BytesIO()
         self._closed = False
 
     @property
     def records(self) -> list[Record]:
-        """A copy of the records written so far, in order."""
-        with self._lock:
-            return list(self._records)
+        """The records written so far, in order, decoded from :meth:`getvalue`."""
+        return list(iter_records(self.getvalue()))
 
     def getvalue(self) -> bytes:
         """Return the records as one stream: the concatenation of ``encode_record``."""
-        encode = RecordEncoder().encode_parts
-        return b"".join([part for record in self.records for part in encode(record)])
+        with self._lock:
+            return self._stream.getvalue()
 
     def reset_data(self) -> None:
         """Forget the records written so far (legacy ``MemoryRecording.reset_data``)."""
         with self._lock:
-            self._records.clear()
+            self._stream = io.BytesIO()
 
     def write(self, record: Record) -> None:
-        """Append ``record``."""
+        """Encode ``record`` and append it."""
+        parts = self._encoder.encode_parts(record)
         with self._lock:
             if self._closed:
                 raise SinkClosedError(_closed_message(self))
-            self._records.append(record)
+            self._stream.writelines(parts)
 
     def flush(self) -> None:
         """Nothing to do: records are in memory as soon as they are written."""

@@ -42,3 +42,52 @@ def test_the_pixels_are_not_copied():
     msg = rc.make_image_msg(np.ones((4, 4, 3), np.uint8))
     parts = rc.RecordEncoder().encode_parts(rc.make_record("x", msg))
     assert any(isinstance(p, memoryview) and p.obj is msg.pixels for p in parts)
+
+
+_BOUNDARIES = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1]
+_INT64S = st.sampled_from(_BOUNDARIES + [-1 - b for b in _BOUNDARIES]) | st.integers(
+    -(2**63), 2**63 - 1
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "a/b", "/"]),
+            st.dictionaries(
+                st.sampled_from(["frame", "t", "é", "zz"]),
+                st.tuples(st.sampled_from(["sequence", "time"]), _INT64S),
+                max_size=3,
+            ),
+            st.booleans(),
+            st.sampled_from(_BOUNDARIES),
+            _INT64S,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_field_templates_give_the_canonical_bytes(fields) -> None:
+    """Records that share a template's key but not its integers or kinds, at CBOR's size steps."""
+    msg = rc.make_image_msg(np.zeros((2, 3, 3), np.uint8))
+    encoder = rc.RecordEncoder()
+    for path, timepoint, timeless, tick, when in fields:
+        record = rc.make_record(
+            path,
+            msg,
+            timepoint=None if timeless else timepoint,
+            timeless=timeless,
+            log_tick=tick,
+            log_time_ns=when,
+        )
+        expected = rc.encode_record(record)
+        parts, size = encoder.encode_sized(record)
+        assert b"".join(parts) == expected
+        assert size == len(expected)
+        assert b"".join(SHARED.encode_parts(record)) == expected
+
+
+@given(rcst.records())
+def test_encode_sized_counts_the_bytes_of_every_kind(record: rc.Record) -> None:
+    parts, size = SHARED.encode_sized(record)
+    assert size == len(b"".join(parts)) == len(rc.encode_record(record))

@@ -18,10 +18,12 @@ from rerun_core.catalog import (
     INDEX_MAGIC,
     KIND_INDEX,
     Catalog,
+    CatalogBuilder,
     encode_index,
     read_index,
     scan_catalog,
 )
+from rerun_core.unchecked import stamp_record
 from rerun_sinks import BackgroundSink, FileSink, open_recording, read_records, recover, verify
 
 
@@ -302,3 +304,67 @@ def test_flipping_any_byte_of_the_index_falls_back_to_a_scan_with_the_same_resul
     got = _open_bytes(bytes(damaged))
     assert got[1] is False
     assert (got[0], got[2]) == (expected[0], expected[2])
+
+
+_KINDS = ["sequence", "time"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b/c"]),
+            st.lists(
+                st.tuples(st.sampled_from(["frame", "t", "z"]), st.sampled_from(_KINDS)),
+                max_size=3,
+                unique_by=lambda pair: pair[0],
+            ),
+            st.integers(-(2**62), 2**62),
+            st.booleans(),
+        ),
+        max_size=20,
+    )
+)
+def test_catalog_builder_rows_match_each_record(rows) -> None:
+    """Rows of any timelines, in any insertion order, shared or not, give each record's values."""
+    builder = CatalogBuilder()
+    records = []
+    shared = None
+    for tick, (path, names, value, share) in enumerate(rows):
+        timepoint = {name: (kind, value + i) for i, (name, kind) in enumerate(names)}
+        record = rc.make_record(
+            path,
+            rc.make_image_msg(np.zeros((2, 2), np.uint8)),
+            timepoint=timepoint or None,
+            timeless=not timepoint,
+            log_tick=tick,
+            log_time_ns=value,
+        )
+        if share and shared is not None and not shared.timeless:  # the same mapping object
+            record = stamp_record(
+                record.entity_path,
+                record.msg,
+                shared.timepoint,
+                timeless=False,
+                log_tick=tick,
+                log_time_ns=value,
+            )
+        shared = record
+        records.append(record)
+        builder.add(8 * tick, 8, record)
+    catalog = builder.build()
+    assert len(builder) == len(catalog) == len(records)
+    kinds: dict[str, str] = {}
+    for record in records:
+        for name, time in record.timepoint.items():
+            kinds.setdefault(name, time.kind)
+    assert catalog.timelines == tuple(kinds.items())
+    assert catalog.offset.tolist() == [8 * i for i in range(len(records))]
+    assert catalog.log_tick.tolist() == [r.log_tick for r in records]
+    assert catalog.log_time.tolist() == [r.log_time_ns for r in records]
+    assert catalog.timeless.tolist() == [r.timeless for r in records]
+    assert [catalog.entities[i] for i in catalog.entity] == [r.entity_path for r in records]
+    for index, (name, _) in enumerate(catalog.timelines):
+        assert catalog.has_time[index].tolist() == [name in r.timepoint for r in records]
+        assert catalog.times[index].tolist() == [
+            r.timepoint[name].value if name in r.timepoint else 0 for r in records
+        ]

@@ -48,6 +48,33 @@ class TestMemorySink:
         assert sink.getvalue() == b"".join(rc.encode_record(r) for r in records)
         assert list(rc.iter_records(sink.getvalue())) == records
 
+    @given(st.lists(rcst.records(), max_size=8), st.integers(0, 8))
+    def test_any_records_encoded_as_written(self, records, reset_at):
+        """Each record is encoded as it comes; getvalue between writes sees the prefix."""
+        sink, kept = rr.MemorySink(), []
+        for index, record in enumerate(records):
+            if index == reset_at:
+                sink.reset_data()
+                kept = []
+                assert sink.getvalue() == b""
+            sink.write(record)
+            kept.append(record)
+        assert sink.getvalue() == b"".join(rc.encode_record(r) for r in kept)
+        assert sink.records == kept
+
+    def test_getvalue_then_more_writes(self):
+        records = some_records(4)
+        sink = rr.MemorySink()
+        sink.write(records[0])
+        first = sink.getvalue()
+        sink.write(records[1])
+        assert first == rc.encode_record(records[0])  # an earlier value never changes
+        assert sink.getvalue() == first + rc.encode_record(records[1])
+        pixels = sink.records[0].msg.pixels
+        sink.write(records[2])
+        assert not pixels.flags.writeable
+        assert sink.records == records[:3]
+
     def test_records_is_a_copy(self):
         sink = rr.MemorySink()
         sink.records.append(some_records(1)[0])

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 import rerun_core as rc
+import rerun_sinks as rr
 from rerun_core.errors import (
     DecodeError,
     InvalidArgumentError,
@@ -1148,6 +1149,18 @@ CASES: list[tuple[str, Any, tuple[Any, ...], dict[str, Any], type[Exception], st
         {"timepoint": {"": ("sequence", 1)}},
         InvalidArgumentError,
         "timeline names",
+    ),
+    # FileSink(buffer_bytes=): an int >= 0
+    *(
+        (
+            f"filesink-buffer-bytes-{name}",
+            rr.FileSink,
+            (io.BytesIO(),),
+            {"buffer_bytes": value},
+            InvalidArgumentError,
+            "buffer_bytes must be an int >= 0 (0: no buffer)",
+        )
+        for name, value in (("negative", -1), ("float", 1.5), ("bool", True), ("str", "1"))
     ),
 ]
 
