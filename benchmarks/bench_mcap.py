@@ -15,8 +15,10 @@ depth, the same N for every target, runs interleaved (run 1 of every target, the
 
 Section "writers": the choice of writer. The same messages (a protobuf ``foxglove.RawImage``
 and a ~60-byte side message per frame, zstd chunks) through foxglove-sdk's Rust writer and
-through the ``mcap`` Python writer with ``foxglove-schemas-protobuf``; and the Rust writer
-without the side messages: what one side message per frame costs in the writer.
+through the ``mcap`` Python writer with ``foxglove-schemas-protobuf``; through foxglove-sdk
+given its own ``RawImage`` objects or bytes serialized by the protobuf library (a template
+of the fields every frame shares plus each frame's timestamp and data: protobuf merges
+concatenated messages); and without the side messages: what one per frame costs.
 """
 
 from __future__ import annotations
@@ -160,39 +162,93 @@ SINK_TARGETS: tuple[tuple[str, Run, str], ...] = (
 
 # ------------------------------------------------------------------------------- writers
 
-SIDE = b"\n\x03cam\n\x05image\x10\x05\x18\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01*\x11\n\x05frame"
-SIDE += b"\x12\x08sequence\x18\n2\x05image8\x05B\x03|u1R\x03RGB"  # a side record, as McapSink's
+
+def _side_message() -> bytes:
+    """A side record as McapSink writes it for a frame (serialized by the protobuf library)."""
+    from rerun_sinks import _mcap_schema  # noqa: PLC0415
+
+    side = _mcap_schema.message_class("Record")(
+        entity_path=["cam", "image"],
+        log_tick=5,
+        log_time_ns=time.time_ns(),
+        timepoint=[{"timeline": "frame", "kind": "sequence", "value": 5}],
+        kind="image",
+        image_sequence=5,
+        dtype="|u1",
+        color_model="RGB",
+    )
+    return side.SerializeToString()
 
 
-def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path, *, side: bool = True) -> Timing:
+def _layout(case: Case) -> tuple[str, int]:
+    """The RawImage encoding and step of the case's frames."""
+    return ("16UC1", case.width * 2) if case.kind == "depth" else ("rgb8", case.width * 3)
+
+
+def _raw_image_schema_data() -> bytes:
+    """foxglove.RawImage's FileDescriptorSet, from foxglove-schemas-protobuf."""
+    from foxglove_schemas_protobuf.RawImage_pb2 import RawImage  # noqa: PLC0415
+    from google.protobuf import descriptor_pb2  # noqa: PLC0415
+
+    files = descriptor_pb2.FileDescriptorSet()
+    for file in (RawImage.DESCRIPTOR.file.dependencies[0], RawImage.DESCRIPTOR.file):
+        file.CopyToProto(files.file.add())
+    return files.SerializeToString()
+
+
+def _writer_foxglove(
+    case: Case, pool: Pool, n: int, workdir: Path, *, side: bool = True, typed: bool = True
+) -> Timing:
+    """foxglove-sdk's writer; ``typed``: its RawImage objects, else protobuf-serialized bytes."""
     import foxglove  # noqa: PLC0415
     from foxglove.channels import RawImageChannel  # noqa: PLC0415
     from foxglove.messages import RawImage, Timestamp  # noqa: PLC0415
+    from foxglove_schemas_protobuf.RawImage_pb2 import RawImage as PbRawImage  # noqa: PLC0415
+    from google.protobuf.timestamp_pb2 import Timestamp as PbTimestamp  # noqa: PLC0415
 
     context = foxglove.Context()
     writer = foxglove.open_mcap(workdir / "w-foxglove.mcap", allow_overwrite=True, context=context)
-    image = RawImageChannel("/cam", context=context)
+    if typed:
+        image_log = RawImageChannel("/cam", context=context).log
+    else:
+        schema = foxglove.Schema(
+            name="foxglove.RawImage", encoding="protobuf", data=_raw_image_schema_data()
+        )
+        image_log = foxglove.Channel(
+            "/cam", schema=schema, message_encoding="protobuf", context=context
+        ).log
     schema = foxglove.Schema(name="rerun_core.Record", encoding="protobuf", data=b"")
     side_log = foxglove.Channel(
         "/cam/rerun_core", schema=schema, message_encoding="protobuf", context=context
     ).base.log
+    side_message = _side_message()
+    encoding, step = _layout(case)
+    # protobuf merges concatenated messages: the fields every frame shares, serialized once
+    template = PbRawImage(
+        frame_id="cam", width=case.width, height=case.height, encoding=encoding, step=step
+    ).SerializeToString()
     frames = [f.tobytes() for f in pool.frames]
     m, base = len(frames), time.time_ns()
     clock = _Clock()
     for i in range(n):
         t = base + i
-        message = RawImage(
-            timestamp=Timestamp(t // 10**9, t % 10**9),
-            frame_id="cam",
-            width=case.width,
-            height=case.height,
-            encoding="rgb8",
-            step=case.width * 3,
-            data=frames[i % m],
-        )
-        image.log(message, log_time=t)
+        sec, nsec = divmod(t, 1_000_000_000)
+        if typed:
+            message = RawImage(
+                timestamp=Timestamp(sec, nsec),
+                frame_id="cam",
+                width=case.width,
+                height=case.height,
+                encoding=encoding,
+                step=step,
+                data=frames[i % m],
+            )
+        else:
+            own = PbRawImage(timestamp=PbTimestamp(seconds=sec, nanos=nsec), data=frames[i % m])
+            message = template + own.SerializeToString()
+        image_log(message, log_time=t)
         if side:
-            side_log(SIDE, t, None)
+            side_log(side_message, t, None)
     loop = clock.lap()
     writer.close()
     return clock.stop(loop)
@@ -200,23 +256,21 @@ def _writer_foxglove(case: Case, pool: Pool, n: int, workdir: Path, *, side: boo
 
 def _writer_mcap_python(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
     from foxglove_schemas_protobuf.RawImage_pb2 import RawImage  # noqa: PLC0415
-    from google.protobuf import descriptor_pb2  # noqa: PLC0415
     from mcap.writer import CompressionType, Writer  # noqa: PLC0415
 
-    files = descriptor_pb2.FileDescriptorSet()
-    for file in (RawImage.DESCRIPTOR.file.dependencies[0], RawImage.DESCRIPTOR.file):
-        file.CopyToProto(files.file.add())
     stream = open(workdir / "w-mcap.mcap", "wb")  # noqa: SIM115
     writer = Writer(stream, compression=CompressionType.ZSTD)
     writer.start(profile="", library="bench")
     image = writer.register_channel(
         "/cam",
         "protobuf",
-        writer.register_schema("foxglove.RawImage", "protobuf", files.SerializeToString()),
+        writer.register_schema("foxglove.RawImage", "protobuf", _raw_image_schema_data()),
     )
     side = writer.register_channel(
         "/cam/rerun_core", "protobuf", writer.register_schema("rerun_core.Record", "protobuf", b"")
     )
+    side_message = _side_message()
+    encoding, step = _layout(case)
     frames = [f.tobytes() for f in pool.frames]
     m, base, add = len(frames), time.time_ns(), writer.add_message
     clock = _Clock()
@@ -226,17 +280,21 @@ def _writer_mcap_python(case: Case, pool: Pool, n: int, workdir: Path) -> Timing
             frame_id="cam",
             width=case.width,
             height=case.height,
-            encoding="rgb8",
-            step=case.width * 3,
+            encoding=encoding,
+            step=step,
             data=frames[i % m],
         )
         message.timestamp.seconds, message.timestamp.nanos = divmod(t, 10**9)
         add(image, log_time=t, data=message.SerializeToString(), publish_time=t, sequence=i)
-        add(side, log_time=t, data=SIDE, publish_time=t, sequence=i)
+        add(side, log_time=t, data=side_message, publish_time=t, sequence=i)
     loop = clock.lap()
     writer.finish()
     stream.close()
     return clock.stop(loop)
+
+
+def _writer_foxglove_bytes(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
+    return _writer_foxglove(case, pool, n, workdir, typed=False)
 
 
 def _writer_foxglove_images_only(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
@@ -244,10 +302,15 @@ def _writer_foxglove_images_only(case: Case, pool: Pool, n: int, workdir: Path) 
 
 
 WRITER_TARGETS: tuple[tuple[str, Run, str], ...] = (
-    ("foxglove-sdk (Rust writer)", _writer_foxglove, "w-foxglove.mcap"),
+    ("foxglove-sdk, its RawImage objects", _writer_foxglove, "w-foxglove.mcap"),
+    (
+        "foxglove-sdk, protobuf bytes (template + per-frame part)",
+        _writer_foxglove_bytes,
+        "w-foxglove.mcap",
+    ),
     ("mcap (Python writer) + protobuf", _writer_mcap_python, "w-mcap.mcap"),
     (
-        "foxglove-sdk, RawImage only (no side message)",
+        "foxglove-sdk, RawImage objects, no side message",
         _writer_foxglove_images_only,
         "w-foxglove.mcap",
     ),
@@ -336,13 +399,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(table(case, n, results, SINK_TARGETS[-1][0]), "\n")
         if "writers" in sections:
-            case = CASES[0]
-            n = 50 if args.quick else counts[case.name]
-            results = measure(
-                case, targets=WRITER_TARGETS, n=n, runs=runs, workdir=workdir, quick=args.quick
-            )
             print("Writers: the same RawImage + side message per frame, zstd chunks\n")
-            print(table(case, n, results, WRITER_TARGETS[0][0]), "\n")
+            for case in CASES:
+                n = 50 if args.quick else counts[case.name]
+                results = measure(
+                    case, targets=WRITER_TARGETS, n=n, runs=runs, workdir=workdir, quick=args.quick
+                )
+                print(table(case, n, results, WRITER_TARGETS[0][0]), "\n")
     return 0
 
 
