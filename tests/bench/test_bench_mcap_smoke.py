@@ -16,6 +16,15 @@ def test_quick_run_prints_every_table(monkeypatch, capsys):
 
     assert bench_mcap.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    for row in ("McapSink e2e", "McapSink.write", "foxglove-sdk open_mcap", "mcap (Python writer)"):
-        assert out.count(f"| {row}") == (1 if "Python writer" in row else 2), row
+    rows = (
+        "McapSink e2e",
+        "McapSink.write",
+        "foxglove-sdk open_mcap",
+        "foxglove-sdk, its RawImage objects",
+        "foxglove-sdk, protobuf bytes",
+        "mcap (Python writer)",
+        "foxglove-sdk, RawImage objects, no side message",
+    )
+    for row in rows:
+        assert out.count(f"| {row}") == 2, row  # 64x64 RGB and 640x480 depth
     assert not list(BENCH_DIR.glob(".bench-mcap-*"))

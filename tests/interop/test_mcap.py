@@ -390,6 +390,22 @@ def test_rerun_reads_our_images(tmp_path, records):
             assert {"Image:buffer", "Image:format"} <= names, topic(record)
 
 
+def test_rerun_reads_raw_and_jpeg_images_of_one_entity(tmp_path):
+    rrchunk = pytest.importorskip("rerun.chunk", reason="needs rerun-sdk >= 0.41 (McapReader)")
+    raw = rc.make_image_msg(np.zeros((16, 24, 3), np.uint8))
+    jpeg = rc.make_image_msg(np.zeros((16, 24, 3), np.uint8), jpeg_quality=90)
+    records = [
+        rc.make_record("cam", msg, log_tick=i, log_time_ns=10**18 + i)
+        for i, msg in enumerate([raw, jpeg, raw, jpeg])
+    ]
+    write_mcap(tmp_path / "both.mcap", records)
+    found: dict[str, set[str]] = {}
+    for chunk in rrchunk.McapReader(tmp_path / "both.mcap").stream().to_chunks():
+        found.setdefault(chunk.entity_path, set()).update(chunk.to_record_batch().schema.names)
+    assert {"Image:buffer", "Image:format"} <= found["/cam"]
+    assert "EncodedImage:blob" in found["/cam/compressed"]
+
+
 @pytest.mark.parametrize("compression", ["zstd", "lz4", "none"])
 def test_compressions_and_streams(compression, records):
     stream = io.BytesIO()

@@ -12,6 +12,8 @@
 //     from encoding to decoder, "Unsupported encoding E" otherwise.
 // Added checks (ours, stricter than Lichtblick): chunk CRCs are validated, and a RawImage's
 // data must cover step x height bytes (Lichtblick's decoders read past the end silently).
+// package.json pins the versions Lichtblick's mcap-support pins, except flatbuffers_reflection
+// (0.0.7 for 1.3.0, the one the registry had; used only by flatbuffer channels) and esbuild.
 // Prints one JSON report per file.
 
 import { readFile } from "node:fs/promises";
