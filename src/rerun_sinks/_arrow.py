@@ -44,14 +44,18 @@ from rerun_core.errors import InvalidArgumentError
 from rerun_sinks._png_writer import encode_png
 
 __all__ = [
+    "BORROW_BYTES",
     "DEFAULT_BATCH_BYTES",
     "KINDS",
     "METADATA_KEY",
     "SCHEMA_VERSION",
     "arrow_schema",
     "from_arrow",
+    "iter_arrow",
     "record_batches",
+    "record_tables",
     "records_to_arrow",
+    "schema_timelines",
     "timeline_columns",
     "timelines_of",
 ]
@@ -223,31 +227,66 @@ def record_batches(
     cut: Callable[[Record], object] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield batches of ``records`` cut at ``batch_bytes`` and wherever ``cut(record)`` changes."""
-    check_batch_bytes(batch_bytes, "batch_bytes")
     builder = _BatchBuilder(schema, images=images)
+    for _ in _filled(records, builder, batch_bytes, cut):
+        yield builder.finish()
+
+
+def record_tables(
+    records: Iterable[Record],
+    *,
+    schema: pa.Schema,
+    images: bool,
+    batch_bytes: int,
+    cut: Callable[[Record], object] | None = None,
+) -> Iterator[pa.Table]:
+    """Like :func:`record_batches`, as tables whose ``pixels`` column borrows large arrays.
+
+    A record of at least ``BORROW_BYTES`` pixel bytes is a chunk of its own over the
+    record's own array (for a ``RecordingFile``, the memory map): no copy. Smaller ones are
+    copied together into shared chunks. For writers (Parquet) that take chunked columns.
+    """
+    builder = _BatchBuilder(schema, images=images, borrow=True)
+    for _ in _filled(records, builder, batch_bytes, cut):
+        yield builder.finish_table()
+
+
+def _filled(
+    records: Iterable[Record],
+    builder: _BatchBuilder,
+    batch_bytes: int,
+    cut: Callable[[Record], object] | None,
+) -> Iterator[None]:
+    """Add ``records`` to ``builder``; yield whenever its rows make a group to finish."""
+    check_batch_bytes(batch_bytes, "batch_bytes")
     size = 0
     last: object = None
     for record in records:
         if cut is not None:
             key = cut(record)
             if builder.rows and key != last:
-                yield builder.finish()
+                yield
                 size = 0
             last = key
         size += builder.add(record)
         if size >= batch_bytes:
-            yield builder.finish()
+            yield
             size = 0
     if builder.rows:
-        yield builder.finish()
+        yield
+
+
+BORROW_BYTES = 64 << 10
+"""Pixel arrays this large are borrowed, not copied, by :func:`record_tables`."""
 
 
 class _BatchBuilder:
-    """Columns of one batch as Python lists, and the pixel bytes to join."""
+    """Columns of one batch as Python lists, and the pixel arrays to join (or borrow)."""
 
-    def __init__(self, schema: pa.Schema, *, images: bool) -> None:
+    def __init__(self, schema: pa.Schema, *, images: bool, borrow: bool = False) -> None:
         self.schema = schema
         self.images = images
+        self.borrow = borrow
         meta = json.loads(schema.metadata[METADATA_KEY])["timelines"]
         self.timelines = {name: (t["kind"], t["column"]) for name, t in meta.items()}
         self._reset()
@@ -255,8 +294,9 @@ class _BatchBuilder:
     def _reset(self) -> None:
         self.rows = 0
         self.columns: dict[str, list[Any]] = {field.name: [] for field in self.schema}
-        self.pixels: list[Any] = []
+        self.pixels: list[Any] = []  # the run of pixel arrays to copy into one chunk
         self.offsets = [0]
+        self.chunks: list[pa.Array] = []  # finished chunks of the pixel column (borrow)
 
     def add(self, record: Record) -> int:
         """Append one record; return the bytes it adds to the batch."""
@@ -278,36 +318,62 @@ class _BatchBuilder:
             columns[name].append(value)
         data = _pixel_bytes(record.msg)
         nbytes = 0 if data is None else data.nbytes if isinstance(data, np.ndarray) else len(data)
-        self.pixels.append(data)
-        self.offsets.append(self.offsets[-1] + nbytes)
+        if self.borrow and nbytes >= BORROW_BYTES:
+            self._flush_run()
+            self.chunks.append(_borrowed(data, nbytes))
+        else:
+            self.pixels.append(data)
+            self.offsets.append(self.offsets[-1] + nbytes)
         image = _image_file(record.msg) if self.images else None
         columns["image"].append(None if image is None else {"bytes": image, "path": None})
         self.rows += 1
         text = len(row[-1] or "") + len(row[-2] or "")
         return _ROW_OVERHEAD + nbytes + len(image or b"") + text
 
-    def finish(self) -> pa.RecordBatch:
-        """Return the batch built so far and start a new one."""
-        arrays = []
+    def _arrays(self) -> list[pa.Array]:
+        """Every column but ``pixels`` (``None`` in its place) as one array each."""
+        arrays: list[pa.Array] = []
         for field in self.schema:
             if field.name == "pixels":
-                arrays.append(self._pixel_array())
+                arrays.append(None)
             elif field.name == "entity_path":
                 arrays.append(
                     pa.array(self.columns["entity_path"], pa.string()).dictionary_encode()
                 )
             else:
                 arrays.append(pa.array(self.columns[field.name], field.type))
+        return arrays
+
+    def finish(self) -> pa.RecordBatch:
+        """Return the batch built so far (pixels copied into one buffer); start a new one."""
+        arrays = self._arrays()
+        arrays[self.schema.get_field_index("pixels")] = self._pixel_array()
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self._reset()
         return batch
+
+    def finish_table(self) -> pa.Table:
+        """Return the rows built so far as a table with a chunked ``pixels`` column."""
+        self._flush_run()
+        arrays: list[Any] = self._arrays()
+        arrays[self.schema.get_field_index("pixels")] = pa.chunked_array(
+            self.chunks, pa.large_binary()
+        )
+        table = pa.Table.from_arrays(arrays, schema=self.schema)
+        self._reset()
+        return table
+
+    def _flush_run(self) -> None:
+        if len(self.pixels):
+            self.chunks.append(self._pixel_array())
+            self.pixels, self.offsets = [], [0]
 
     def _pixel_array(self) -> pa.Array:
         valid = [data is not None for data in self.pixels]
         mask = None if all(valid) else pa.array(valid, pa.bool_()).buffers()[1]
         offsets = np.asarray(self.offsets, dtype=np.int64)
         return pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), self.rows, [mask, pa.py_buffer(offsets), self._pixel_data()]
+            pa.large_binary(), len(self.pixels), [mask, pa.py_buffer(offsets), self._pixel_data()]
         )
 
     def _pixel_data(self) -> pa.Buffer:
@@ -320,6 +386,17 @@ class _BatchBuilder:
             if item is not None:
                 target[start:end] = np.frombuffer(item, np.uint8)
         return data
+
+
+def _borrowed(data: Any, nbytes: int) -> pa.Array:
+    """Return a one-row ``large_binary`` array over ``data``'s memory; it keeps ``data`` alive.
+
+    Message arrays are C-contiguous, so their memory is their bytes in order.
+    """
+    offsets = pa.py_buffer(np.array([0, nbytes], np.int64))
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]
+    )
 
 
 _ROW_FIELDS = (
@@ -508,12 +585,25 @@ def from_arrow(data: Any) -> list[Record]:
     ``__arrow_c_stream__``. Raises ``InvalidArgumentError`` on missing or unknown columns
     and on rows that do not describe a valid record.
     """
+    return list(iter_arrow(data))
+
+
+def iter_arrow(data: Any) -> Iterator[Record]:
+    """Like :func:`from_arrow`, one batch at a time; the columns are checked before it returns.
+
+    A record's raw pixels are a view of its batch's buffer.
+    """
     reader = _reader(data)
-    timelines = _schema_timelines(reader.schema)
-    records: list[Record] = []
-    for batch in reader:
-        records.extend(_batch_records(batch, timelines, first_row=len(records)))
-    return records
+    return _records(reader, schema_timelines(reader.schema))
+
+
+def _records(
+    batches: Iterable[pa.RecordBatch], timelines: Mapping[str, tuple[str, str]]
+) -> Iterator[Record]:
+    rows = 0
+    for batch in batches:
+        yield from _batch_records(batch, timelines, first_row=rows)
+        rows += batch.num_rows
 
 
 def _reader(data: Any) -> pa.RecordBatchReader:
@@ -530,8 +620,11 @@ def _reader(data: Any) -> pa.RecordBatchReader:
     raise InvalidArgumentError(msg, param="table")
 
 
-def _schema_timelines(schema: pa.Schema) -> dict[str, tuple[str, str]]:
-    """Timeline name -> (kind, column), from our metadata or else from the column types."""
+def schema_timelines(schema: pa.Schema) -> dict[str, tuple[str, str]]:
+    """Timeline name -> (kind, column), from our metadata or else from the column types.
+
+    Raises ``InvalidArgumentError`` when ``schema`` is not a recording table's.
+    """
     names = schema.names
     missing = [name for name in _FIXED if name not in names]
     extra = [name for name in names if name not in _FIXED]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -74,7 +74,11 @@ def from_arrow(table: Any) -> list[Record]:
     return records
 
 
-def from_parquet(path: str | os.PathLike[str]) -> list[Record]:
-    """Read records back from a ``.parquet`` file or directory written by ``to_parquet``."""
-    records: list[Record] = _module("_parquet").from_parquet(path)
+def from_parquet(path: str | os.PathLike[str]) -> Iterator[Record]:
+    """Stream records back from a ``.parquet`` file or directory written by ``to_parquet``.
+
+    An iterator: ``list(from_parquet(path))`` for all of them. Missing files and columns
+    raise before it returns; memory stays bounded by about a row group.
+    """
+    records: Iterator[Record] = _module("_parquet").from_parquet(path)
     return records

@@ -30,10 +30,12 @@ import pyarrow.parquet as pq
 from rerun_core import Record, format_entity_path
 from rerun_core.errors import InvalidArgumentError
 from rerun_sinks._arrow import (
+    DEFAULT_BATCH_BYTES,
     arrow_schema,
     check_batch_bytes,
-    from_arrow,
-    record_batches,
+    iter_arrow,
+    record_tables,
+    schema_timelines,
     timelines_of,
 )
 
@@ -85,7 +87,7 @@ def write_parquet(
         order = _sorted_order(source, sorted(timelines))
     else:
         order = catalog_order(catalog, sorted(timelines))
-    batches = record_batches(
+    tables = record_tables(
         (source[i] for i in order),
         schema=schema,
         images=images,
@@ -95,7 +97,7 @@ def write_parquet(
     temporary = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
     try:
         write = _write_file if is_single_file(target) else _write_directory
-        write(temporary, schema, _reported(batches, progress), compression)
+        write(temporary, schema, _reported(tables, progress), compression)
         _replace(temporary, target)
     except BaseException:
         _remove(temporary)
@@ -184,13 +186,13 @@ def _entity(record: Record) -> tuple[str, ...]:
 
 
 def _reported(
-    batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None
-) -> Iterator[pa.RecordBatch]:
-    """Yield ``batches``; once each is written (the caller asks for the next), report it."""
-    for batch in batches:
-        yield batch
+    tables: Iterator[pa.Table], progress: Callable[[int], None] | None
+) -> Iterator[pa.Table]:
+    """Yield ``tables``; once each is written (the caller asks for the next), report it."""
+    for table in tables:
+        yield table
         if progress is not None:
-            progress(batch.num_rows)
+            progress(table.num_rows)
 
 
 def _writer(path: Path, schema: pa.Schema, compression: str) -> pq.ParquetWriter:
@@ -205,22 +207,22 @@ def _writer(path: Path, schema: pa.Schema, compression: str) -> pq.ParquetWriter
 
 
 def _write_file(
-    path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], compression: str
+    path: Path, schema: pa.Schema, tables: Iterator[pa.Table], compression: str
 ) -> None:
     with _writer(path, schema, compression) as writer:
-        for batch in batches:
-            writer.write_batch(batch, row_group_size=batch.num_rows)
+        for table in tables:
+            writer.write_table(table, row_group_size=table.num_rows)
 
 
 def _write_directory(
-    path: Path, schema: pa.Schema, batches: Iterator[pa.RecordBatch], compression: str
+    path: Path, schema: pa.Schema, tables: Iterator[pa.Table], compression: str
 ) -> None:
     path.mkdir()
     writer: pq.ParquetWriter | None = None
     entity = None
     try:
-        for batch in batches:
-            first = batch.column("entity_path")[0].as_py()
+        for table in tables:
+            first = table.column("entity_path")[0].as_py()
             if first != entity:
                 if writer is not None:
                     writer.close()
@@ -228,7 +230,7 @@ def _write_directory(
                 folder = path / f"entity_path={urllib.parse.quote(first, safe='')}"
                 folder.mkdir()
                 writer = _writer(folder / _PART, schema, compression)
-            writer.write_batch(batch, row_group_size=batch.num_rows)  # type: ignore[union-attr]
+            writer.write_table(table, row_group_size=table.num_rows)  # type: ignore[union-attr]
     finally:
         if writer is not None:
             writer.close()
@@ -258,11 +260,13 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def from_parquet(path: PathLike) -> list[Record]:
-    """Read the records of a file or directory written by ``to_parquet``.
+def from_parquet(path: PathLike) -> Iterator[Record]:
+    """Stream the records of a file or directory written by ``to_parquet``.
 
-    A directory is read file by file (every ``*.parquet`` below it, ordered by decoded path), each
-    file with its own ``entity_path`` column: no hive partition column is added.
+    A directory is read file by file (every ``*.parquet`` below it, ordered by decoded path),
+    each file with its own ``entity_path`` column: no hive partition column is added. Every
+    file's schema is checked before this returns; records are then read a few megabytes at
+    a time, so memory stays bounded by about a row group whatever the size of the files.
     """
     source = Path(os.fspath(path))
     if not source.exists():
@@ -271,12 +275,26 @@ def from_parquet(path: PathLike) -> list[Record]:
     files = [source]
     if source.is_dir():
         files = sorted(source.rglob("*.parquet"), key=lambda file: _decoded(file, source))
-    records: list[Record] = []
     for file in files:
-        parquet = pq.ParquetFile(file)
-        batches = parquet.iter_batches(batch_size=_READ_BATCH_ROWS)
-        records.extend(from_arrow(pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches)))
-    return records
+        schema_timelines(pq.read_schema(file))
+    return _read_files(files)
+
+
+def _read_files(files: list[Path]) -> Iterator[Record]:
+    for file in files:
+        with pq.ParquetFile(file) as parquet:
+            batches = parquet.iter_batches(batch_size=_batch_rows(parquet.metadata))
+            yield from iter_arrow(pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches))
+
+
+def _batch_rows(metadata: pq.FileMetaData) -> int:
+    """Rows per read batch: about ``DEFAULT_BATCH_BYTES`` of data and at most a row group."""
+    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+    rows = [int(group.num_rows) for group in groups if group.num_rows]
+    if not rows:
+        return _READ_BATCH_ROWS
+    per_row = max(1, sum(int(group.total_byte_size) for group in groups) // sum(rows))
+    return max(1, min(_READ_BATCH_ROWS, *rows, DEFAULT_BATCH_BYTES // per_row))
 
 
 def _decoded(file: Path, root: Path) -> tuple[str, ...]:

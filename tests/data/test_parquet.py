@@ -105,7 +105,7 @@ def test_progress_counts_every_record(records, tmp_path):
 def test_an_empty_recording_writes_an_empty_table(tmp_path):
     out = records_to_parquet([], tmp_path / "empty.parquet")
     assert pq.read_table(out).num_rows == 0
-    assert rr.from_parquet(out) == []
+    assert list(rr.from_parquet(out)) == []
 
 
 @pytest.mark.parametrize("name", ["rec.parquet", "rec"])
@@ -116,9 +116,9 @@ def test_existing_output_needs_overwrite_and_is_left_untouched(records, tmp_path
     with pytest.raises(FileExistsError, match="overwrite=True"):
         records_to_parquet(records, out)
     assert _listing(tmp_path) == before
-    assert len(rr.from_parquet(out)) == 3
+    assert len(list(rr.from_parquet(out))) == 3
     records_to_parquet(records, out, overwrite=True)
-    assert len(rr.from_parquet(out)) == len(records)
+    assert len(list(rr.from_parquet(out))) == len(records)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
@@ -127,7 +127,7 @@ def test_empty_existing_output_is_replaced_without_overwrite(records, tmp_path):
     (tmp_path / "empty_dir").mkdir()
     records_to_parquet(records, tmp_path / "empty.parquet")
     records_to_parquet(records, tmp_path / "empty_dir")
-    assert len(rr.from_parquet(tmp_path / "empty_dir")) == len(records)
+    assert len(list(rr.from_parquet(tmp_path / "empty_dir"))) == len(records)
 
 
 def test_a_directory_with_other_files_is_never_replaced(records, tmp_path):
@@ -205,3 +205,72 @@ def test_u16_depth_reads_back_bit_for_bit_from_the_png_column(records, tmp_path,
 def test_paths_are_accepted_as_str_and_pathlike(records, tmp_path):
     out = records_to_parquet(records, os.fspath(tmp_path / "rec.PARQUET"))
     assert out.is_file()
+
+
+def _big_frames(count: int, *, height: int = 160, width: int = 160) -> list[rc.Record]:
+    """RGB frames of ``height*width*3`` bytes (above ``BORROW_BYTES`` by default), one tick each."""
+    return [
+        rc.make_record(
+            "cam",
+            rc.make_image_msg(np.full((height, width, 3), i, np.uint8)),
+            timepoint={"frame": rc.TimeValue("sequence", i)},
+            log_tick=i,
+        )
+        for i in range(count)
+    ]
+
+
+def test_large_pixel_arrays_are_borrowed_not_copied():
+    from rerun_sinks._arrow import BORROW_BYTES, arrow_schema, record_tables
+
+    small = rc.make_record("cam", rc.make_image_msg(np.zeros((4, 4, 3), np.uint8)), log_tick=9)
+    records = [*_big_frames(2), small, *_big_frames(1)]
+    assert records[0].msg.pixels.nbytes >= BORROW_BYTES > small.msg.pixels.nbytes
+    schema = arrow_schema({"frame": "sequence"})
+    (table,) = record_tables(records, schema=schema, images=False, batch_bytes=1 << 30)
+    chunks = table.column("pixels").chunks
+    assert [len(chunk) for chunk in chunks] == [1, 1, 1, 1]
+    for chunk, record in zip(chunks, records, strict=True):
+        address = chunk.buffers()[2].address
+        assert (address == record.msg.pixels.ctypes.data) == (record is not small)
+    assert table.column("pixels").to_pylist() == [r.msg.pixels.tobytes() for r in records]
+
+
+def test_to_parquet_of_a_file_borrows_its_map_and_round_trips(tmp_path):
+    records = _big_frames(5)
+    with rr.FileSink(tmp_path / "big.rrc") as sink:
+        for record in records:
+            sink.write(record)
+    with rr.open_recording(tmp_path / "big.rrc") as f:
+        out = f.to_parquet(tmp_path / "big.parquet", row_group_bytes=2 * 160 * 160 * 3)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 3
+    assert list(rr.from_parquet(out)) == records
+
+
+def test_from_parquet_is_an_iterator_that_checks_columns_first(records, tmp_path):
+    out = records_to_parquet(records, tmp_path / "rec.parquet")
+    back = rr.from_parquet(out)
+    assert iter(back) is back
+    assert next(back) == records[0]  # the timeless annotation context at 'world' sorts first
+    pq.write_table(pq.read_table(out).append_column("extra", [[1] * len(records)]), out)
+    with pytest.raises(rc.InvalidArgumentError, match=r"unknown columns \['extra'\]"):
+        rr.from_parquet(out)  # raised on the call, not on the first next()
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        rr.from_parquet(tmp_path / "missing.parquet")
+
+
+def test_from_parquet_memory_stays_bounded_by_a_row_group(tmp_path):
+    import pyarrow as pa
+
+    frame_bytes = 160 * 160 * 3
+    records = _big_frames(24)
+    out = records_to_parquet(records, tmp_path / "rec.parquet", row_group_bytes=2 * frame_bytes)
+    del records
+    start = pa.total_allocated_bytes()
+    peak = count = 0
+    for record in rr.from_parquet(out):  # each record dropped as the next is read
+        count += 1
+        assert record.msg.pixels[0, 0, 0] == record.log_tick
+        peak = max(peak, pa.total_allocated_bytes() - start)
+    assert count == 24
+    assert peak < 8 * frame_bytes  # a list would hold 24 frames

@@ -68,7 +68,7 @@ def test_to_parquet_writes_the_whole_file(rrc, records, tmp_path):
         out = f.to_parquet(tmp_path / "rec.parquet", images=True)
         f.to_parquet(tmp_path / "rec")
     assert sorted(map(_key, rr.from_parquet(out))) == sorted(map(_key, records))
-    assert rr.from_parquet(out) == rr.from_parquet(tmp_path / "rec")
+    assert list(rr.from_parquet(out)) == list(rr.from_parquet(tmp_path / "rec"))
 
 
 def _key(record: rc.Record) -> tuple:
@@ -95,13 +95,13 @@ def test_convert_writes_parquet_files_and_directories(rrc, records, tmp_path, fr
     done = _cli("convert", str(rrc), str(tmp_path / "rec.parquet"), "--images")
     assert done.returncode == 0, done.stderr
     assert f"converted {len(records)} records" in done.stdout
-    back = rr.from_parquet(tmp_path / "rec.parquet")
+    back = list(rr.from_parquet(tmp_path / "rec.parquet"))
     assert len(back) == len(records)
     table = pa.parquet.read_table(tmp_path / "rec.parquet", columns=["entity_path", "image"])
     assert table.column("image").null_count < table.num_rows  # --images filled it
     done = _cli("convert", str(rrc), str(tmp_path / "by_entity"))
     assert done.returncode == 0, done.stderr
-    depth = rr.from_parquet(tmp_path / "by_entity" / "entity_path=world%2Fcamera%2Fdepth")
+    depth = list(rr.from_parquet(tmp_path / "by_entity" / "entity_path=world%2Fcamera%2Fdepth"))
     assert np.array_equal(depth[0].msg.pixels, frames.depth(0))
 
 
@@ -130,3 +130,15 @@ def test_parquet_flags_are_refused_for_other_formats(rrc, tmp_path):
     assert done.returncode == 2
     assert "apply to Parquet output" in done.stderr
     assert not (tmp_path / "x.mcap").exists()
+
+
+def test_to_parquet_refuses_a_damaged_record_and_writes_nothing(rrc, tmp_path):
+    with rr.open_recording(rrc) as f:
+        assert f.indexed
+        offset, length = int(f.catalog.offset[5]), int(f.catalog.length[5])
+    data = bytearray(rrc.read_bytes())
+    data[offset + length - 12] ^= 0xFF  # a payload byte: the record's CRC no longer matches
+    rrc.write_bytes(bytes(data))
+    with rr.open_recording(rrc) as f, pytest.raises(rc.DecodeError, match="CRC mismatch"):
+        f.to_parquet(tmp_path / "out.parquet")
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".parquet" or p.name[0] == "."]

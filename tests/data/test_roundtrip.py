@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import attrs
 import pyarrow as pa
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 import rerun_core as rc
 import rerun_sinks as rr
 from rerun_core import strategies as rcst
+from rerun_sinks import _arrow
 from rerun_sinks._arrow import records_to_arrow, timelines_of
 from rerun_sinks._data import records_to_arrow as public_records_to_arrow
 from rerun_sinks._data import records_to_parquet
@@ -78,19 +80,27 @@ class _CStream:
         return self.table.__arrow_c_stream__(requested_schema)
 
 
-@given(recordings(), st.booleans(), st.sampled_from(["x.parquet", "x"]))
-def test_from_parquet_inverts_to_parquet(records, images, name):
-    with tempfile.TemporaryDirectory() as folder:
+@given(
+    recordings(),
+    st.booleans(),
+    st.sampled_from(["x.parquet", "x"]),
+    st.sampled_from([1, _arrow.BORROW_BYTES]),
+)
+def test_from_parquet_inverts_to_parquet(records, images, name, borrow_bytes):
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mock.patch.object(_arrow, "BORROW_BYTES", borrow_bytes),  # 1: every array borrowed
+    ):
         out = Path(folder) / name
         records_to_parquet(records, out, images=images, row_group_bytes=300)
-        assert rr.from_parquet(out) == parquet_order(records)
+        assert list(rr.from_parquet(out)) == parquet_order(records)
 
 
 def test_sample_recording_round_trips(records, tmp_path):
     assert rr.from_arrow(public_records_to_arrow(records, images=True)) == records
     for out in (tmp_path / "one.parquet", tmp_path / "dir"):
         records_to_parquet(records, out, images=True)
-        assert rr.from_parquet(out) == parquet_order(records)
+        assert list(rr.from_parquet(out)) == parquet_order(records)
 
 
 @given(recordings(max_size=8))
