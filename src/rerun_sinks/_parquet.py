@@ -46,6 +46,7 @@ _UNSTATS = ("pixels", "image")  # multi-megabyte values: min/max would only bloa
 _DICTIONARY = ["entity_path", "kind", "dtype", "color_model", "media_type"]
 _PART = "part-0.parquet"
 _READ_BATCH_ROWS = 256
+_READ_BUFFER = 1 << 20
 _OVERWRITE_HINT = "pass overwrite=True (--overwrite on the command line) to replace it."
 
 PathLike = str | os.PathLike[str]
@@ -282,7 +283,9 @@ def from_parquet(path: PathLike) -> Iterator[Record]:
 
 def _read_files(files: list[Path]) -> Iterator[Record]:
     for file in files:
-        with pq.ParquetFile(file) as parquet:
+        # pre_buffer (pyarrow's default) keeps every row group iter_batches read until the
+        # file is closed: the whole file, in the end. A buffered stream reads as it goes.
+        with pq.ParquetFile(file, pre_buffer=False, buffer_size=_READ_BUFFER) as parquet:
             batches = parquet.iter_batches(batch_size=_batch_rows(parquet.metadata))
             yield from iter_arrow(pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches))
 
