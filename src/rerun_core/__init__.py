@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from rerun_core._annotation import AnnotationInfo, ClassDescription
-from rerun_core._columns import make_column_msgs
+from rerun_core._columns import ColumnFrames, make_column_frames, make_column_msgs
 from rerun_core._context import make_annotation_context_msg, make_extension_msg
 from rerun_core._depth import make_depth_msg
 from rerun_core._encoded import make_encoded_image_msg
@@ -39,6 +39,7 @@ from rerun_core.errors import (
 )
 
 if TYPE_CHECKING:
+    from rerun_core._batch import EncodedBatch, RecordBatch
     from rerun_core._codec import (
         RecordSpan,
         decode_record,
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from rerun_core._encoder import RecordEncoder
 
 _LAZY = {
+    "EncodedBatch": "rerun_core._batch",
+    "RecordBatch": "rerun_core._batch",
     "RecordSpan": "rerun_core._codec",
     "decode_record": "rerun_core._codec",
     "encode_record": "rerun_core._codec",
@@ -67,14 +70,17 @@ __all__ = [
     "AnnotationInfo",
     "ClassDescription",
     "ColorModel",
+    "ColumnFrames",
     "DecodeError",
     "DepthMsg",
+    "EncodedBatch",
     "ExtensionMsg",
     "ImageFormat",
     "ImageMsg",
     "InvalidArgumentError",
     "Message",
     "Record",
+    "RecordBatch",
     "RecordEncoder",
     "RecordSpan",
     "RerunCoreError",
@@ -89,6 +95,7 @@ __all__ = [
     "format_entity_path",
     "iter_records",
     "make_annotation_context_msg",
+    "make_column_frames",
     "make_column_msgs",
     "make_depth_msg",
     "make_encoded_image_msg",

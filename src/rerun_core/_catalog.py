@@ -4,14 +4,16 @@ Rules: rows are in file order; ``offset``/``length`` locate a record's frame in 
 buffer (0 for records that did not come from one); entities, message formats and
 timelines are tables the rows point into by id (first-seen order). A timeline keeps the
 kind of the first record that carries it. Building a row is cheap (a few dict lookups
-and appends of integers), so a writer can keep a catalog as it goes.
+and appends of integers), so a writer can keep a catalog as it goes; the rows of a
+``RecordBatch`` are added at once (``add_batch``), with the same result as adding its
+records one by one.
 """
 
 from __future__ import annotations
 
 import array
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -27,6 +29,9 @@ from rerun_core._messages import (
 )
 from rerun_core._record import NO_TIMELINES, Record, TimeValue
 from rerun_core.errors import DecodeError
+
+if TYPE_CHECKING:
+    from rerun_core._batch import RecordBatch
 
 __all__ = [
     "LOG_KINDS",
@@ -160,6 +165,35 @@ class CatalogBuilder:
     def __len__(self) -> int:
         """Return the number of rows so far."""
         return len(self._fixed) // _FIXED
+
+    def add_batch(self, offset: int, lengths: Array, batch: RecordBatch) -> None:
+        """Add the rows of ``batch``'s records, framed back to back from ``offset``."""
+        entity = self._entities.setdefault(batch.entity_path, len(self._entities))
+        form = self._formats.setdefault(_format_key(batch.frames.template), len(self._formats))
+        count = len(batch)
+        columns: dict[str, tuple[str, Array | int]] = {
+            name: (time.kind, time.value) for name, time in batch.timepoint.items()
+        }
+        columns.update(batch.columns)  # the order of the records' timepoints
+        key = tuple(columns)
+        names = self._names.get(key)
+        if names is None:
+            names = self._names[key] = len(self._names)
+            for name, (kind, _) in columns.items():
+                self._timelines.setdefault(name, kind)
+        rows = np.empty((count, _FIXED), np.int64)
+        rows[:, 1] = lengths
+        rows[:, 0] = offset + np.cumsum(lengths) - lengths
+        rows[:, 2:4] = entity, form
+        rows[:, 4] = np.arange(batch.first_tick, batch.first_tick + count)
+        rows[:, 5] = batch.log_time_ns
+        rows[:, 6:8] = 0, names  # never timeless
+        self._fixed.frombytes(rows.tobytes())
+        if key:
+            values = np.empty((count, len(key)), np.int64)
+            for slot, (_, value) in enumerate(columns.values()):
+                values[:, slot] = value
+            self._values.frombytes(values.tobytes())
 
     def add(self, offset: int, length: int, record: Record) -> None:
         """Add the row of ``record``, framed at ``offset`` with ``length`` bytes."""

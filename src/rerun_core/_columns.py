@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import numpy as np
 
 from rerun_core._arrays import describe, freeze, to_numpy
@@ -35,7 +36,7 @@ from rerun_core._segmentation import make_segmentation_msg
 from rerun_core._shapes import chw_to_hwc
 from rerun_core.errors import InvalidArgumentError, RerunCoreError
 
-__all__ = ["COLUMN_KINDS", "make_column_msgs"]
+__all__ = ["COLUMN_KINDS", "ColumnFrames", "make_column_frames", "make_column_msgs", "with_pixels"]
 
 _BUILDERS: dict[str, Callable[..., Any]] = {
     "image": make_image_msg,
@@ -54,6 +55,30 @@ _U8, _U16 = np.dtype(np.uint8), np.dtype(np.uint16)
 _U8_MAX, _U16_MAX = int(np.iinfo(_U8).max), int(np.iinfo(_U16).max)
 
 
+@attrs.frozen(eq=False)
+class ColumnFrames:
+    """N frames of one layout, validated once: a template message and the pixel block.
+
+    ``template`` is the per-frame builder's message for frame 0; ``pixels`` is an
+    N x ``template.pixels.shape`` array of ``template.pixels.dtype``, C-contiguous and
+    little-endian, whose frame ``i`` is what the builder stores for frame ``i``. It may be
+    the caller's own memory (no copy was made): read it before the caller runs on, and
+    copy it before keeping it (``messages`` does).
+    """
+
+    template: ImageMsg | DepthMsg | SegmentationMsg
+    pixels: np.ndarray[Any, Any]
+
+    def __len__(self) -> int:
+        """Return the number of frames."""
+        return len(self.pixels)
+
+    def messages(self) -> list[ImageMsg] | list[DepthMsg] | list[SegmentationMsg]:
+        """One message per frame, the pixels copied once into immutable memory."""
+        template = self.template
+        return [with_pixels(template, frame) for frame in freeze(self.pixels)]
+
+
 def make_column_msgs(
     frames: Any, *, kind: str = "image", **options: Any
 ) -> list[ImageMsg] | list[DepthMsg] | list[SegmentationMsg]:
@@ -62,27 +87,59 @@ def make_column_msgs(
     Each message equals what the per-frame builder of ``kind`` returns for that frame
     with the same ``options``; a bad frame raises that builder's error (nothing else).
     """
+    checked = make_column_frames(frames, kind=kind, **options)
+    return checked.messages() if isinstance(checked, ColumnFrames) else checked
+
+
+def make_column_frames(
+    frames: Any, *, kind: str = "image", **options: Any
+) -> ColumnFrames | list[ImageMsg] | list[DepthMsg] | list[SegmentationMsg]:
+    """Validate a batch like ``make_column_msgs``; frames of one layout stay one block.
+
+    Returns a :class:`ColumnFrames` when every frame has the same stored layout (a
+    stacked array, or a sequence of frames of one shape and dtype, without
+    ``jpeg_quality``), else the list of messages.
+    """
     builder = _builder(kind, options)
     batch, frames_list = _frames(frames)
-    if not frames_list:
+    if not len(frames_list):
         return []
     if kind == "image" and options.get("jpeg_quality") is not None:
         return [_checked(builder, frame, i, options) for i, frame in enumerate(frames_list)]
     first: dict[Any, int] = {}
-    for index, frame in enumerate(frames_list):
+    if batch is not None:  # every frame has the batch's frame shape and dtype
+        first[batch.shape[1:], batch.dtype] = 0
+    for index, frame in enumerate(() if batch is not None else frames_list):
         first.setdefault((frame.shape, frame.dtype), index)
     templates = {key: _checked(builder, frames_list[i], i, options) for key, i in first.items()}
     if kind == "segmentation":
-        return _segmentation_msgs(batch, frames_list, templates, options)
+        return _segmentation_frames(batch, frames_list, templates, options)
     chw = options.get("layout") == "CHW"
+    if len(templates) == 1:
+        (template,) = templates.values()
+        block = _stacked(batch, frames_list)
+        return ColumnFrames(template, _block(block, template, chw=chw))
     messages: list[Any] = []
     append = messages.append
     for frame in frames_list:
         template = templates[frame.shape, frame.dtype]
         pixels = template.pixels
         view = (chw_to_hwc(frame) if chw else frame).reshape(pixels.shape)
-        append(_like(template, freeze(view, pixels.dtype)))
+        append(with_pixels(template, freeze(view, pixels.dtype)))
     return messages
+
+
+def _stacked(batch: np.ndarray[Any, Any] | None, frames: Frames) -> np.ndarray[Any, Any]:
+    """Return the frames as one N x ... array: the batch, or a stacked copy of the list."""
+    return batch if batch is not None else np.stack(list(frames))
+
+
+def _block(batch: np.ndarray[Any, Any], template: Any, *, chw: bool) -> np.ndarray[Any, Any]:
+    """Return the N frames as the builder stores them: HWC, the template's shape and dtype."""
+    count, shape = len(batch), template.pixels.shape
+    if chw and batch.ndim >= 4:  # N x (1 x ...) x C x H x W: frames are CxHxW images
+        batch = batch.reshape(count, *batch.shape[-3:]).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(batch.reshape(count, *shape), dtype=template.pixels.dtype)
 
 
 def _builder(kind: object, options: dict[str, Any]) -> Callable[..., Any]:
@@ -99,7 +156,7 @@ def _builder(kind: object, options: dict[str, Any]) -> Callable[..., Any]:
     return _BUILDERS[kind]
 
 
-Frames = list[np.ndarray[Any, Any]]
+Frames = list[np.ndarray[Any, Any]] | np.ndarray[Any, Any]  # a batch array is its frames
 
 
 def _frames(frames: Any) -> tuple[np.ndarray[Any, Any] | None, Frames]:
@@ -113,7 +170,7 @@ def _frames(frames: Any) -> tuple[np.ndarray[Any, Any] | None, Frames]:
             f"got {describe(batch)}. Stack the frames, e.g. np.stack(frames)."
         )
         raise InvalidArgumentError(msg, param="frames")
-    return batch, list(batch)
+    return batch, batch
 
 
 def _checked(
@@ -126,7 +183,7 @@ def _checked(
         raise
 
 
-def _like(template: Any, pixels: np.ndarray[Any, Any]) -> Any:
+def with_pixels(template: Any, pixels: np.ndarray[Any, Any]) -> Any:
     """Return a message equal to ``template`` except for its pixels (same shape)."""
     if type(template) is ImageMsg:
         return _new_image(
@@ -147,12 +204,12 @@ def _like(template: Any, pixels: np.ndarray[Any, Any]) -> Any:
     return _new_segmentation(pixels=pixels, draw_order=template.draw_order, ext=template.ext)
 
 
-def _segmentation_msgs(
+def _segmentation_frames(
     batch: np.ndarray[Any, Any] | None,
     frames: Frames,
     templates: dict[Any, Any],
     options: dict[str, Any],
-) -> list[SegmentationMsg]:
+) -> ColumnFrames | list[SegmentationMsg]:
     """Check every frame's id range at once; store each frame as uint8 when its ids fit."""
     highs: list[int] = [0] * len(frames)
     if batch is not None:
@@ -164,12 +221,18 @@ def _segmentation_msgs(
         for index, (low, high) in enumerate(zip(lows, highs, strict=True)):
             if low < 0 or high > _U16_MAX:
                 _checked(make_segmentation_msg, frames[index], index, options)  # raises
+    wides = [
+        not _is_byte(frame.dtype) and high > _U8_MAX
+        for frame, high in zip(frames, highs, strict=True)
+    ]
+    if len(templates) == 1 and len(set(wides)) == 1:  # one stored layout: one block
+        (template,) = templates.values()
+        return ColumnFrames(template, _block(_stacked(batch, frames), template, chw=False))
     messages: list[SegmentationMsg] = []
-    for frame, high in zip(frames, highs, strict=True):
+    for frame, wide in zip(frames, wides, strict=True):
         template = templates[frame.shape, frame.dtype]
-        wide = not _is_byte(frame.dtype) and high > _U8_MAX
         pixels = freeze(frame.reshape(template.pixels.shape), _U16 if wide else _U8)
-        messages.append(_like(template, pixels))
+        messages.append(with_pixels(template, pixels))
     return messages
 
 

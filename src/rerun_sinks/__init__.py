@@ -46,7 +46,14 @@ from rerun_sinks._file import FileSink
 from rerun_sinks._readers import VerifyReport, read_records, recover, verify
 from rerun_sinks._recording import RecordingStats
 from rerun_sinks._recording_file import RecordingFile, open_recording
-from rerun_sinks._sinks import BatchSink, CountsDrops, MemorySink, Sink, TeeSink
+from rerun_sinks._sinks import (
+    BatchSink,
+    CountsDrops,
+    MemorySink,
+    RecordBatchSink,
+    Sink,
+    TeeSink,
+)
 from rerun_sinks.errors import ForeignDataError, RerunWarning, SinkClosedError, SinkError
 
 if TYPE_CHECKING:
@@ -78,6 +85,7 @@ __all__ = [
     "ImageFormat",
     "McapSink",
     "MemorySink",
+    "RecordBatchSink",
     "RecordingFile",
     "RecordingStats",
     "RecordingStream",

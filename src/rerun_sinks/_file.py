@@ -7,8 +7,9 @@ Rules:
   templates; the same bytes as ``encode_record``), outside the sink's lock;
 - pixel payloads go to the file with ``os.writev`` (``os.write`` where there is none, as
   on Windows) straight from the message's memory (no extra copy): one system call per
-  ``write`` and per ``write_many`` batch (used by ``BackgroundSink`` and
-  ``send_columns``); partial writes are resumed; by default nothing is buffered in
+  ``write`` and per ``write_many`` batch (used by ``BackgroundSink``), one per
+  ``_IOV_MAX`` buffers of a ``write_batch`` (``send_columns``: straight from the
+  caller's frames, never buffered); partial writes are resumed; by default nothing is buffered in
   user space, so a killed process loses at most the records of the system call in
   flight;
 - ``buffer_bytes=N`` (N > 0) keeps the encoded records (buffers of the messages' own
@@ -40,7 +41,13 @@ import threading
 from collections.abc import Sequence
 from typing import BinaryIO, cast
 
-from rerun_core import InvalidArgumentError, Record, RecordEncoder, encode_compressed_parts
+from rerun_core import (
+    InvalidArgumentError,
+    Record,
+    RecordBatch,
+    RecordEncoder,
+    encode_compressed_parts,
+)
 from rerun_core.catalog import CatalogBuilder, encode_index
 from rerun_sinks._sinks import Sink
 from rerun_sinks._state import flush_at_exit, stop_flushing_at_exit
@@ -125,6 +132,26 @@ class FileSink(Sink):
             self._write([part for parts in encoded for part in parts], sum(lengths))
             for record, length in zip(records, lengths, strict=True):
                 self._note(record, length)
+
+    def write_batch(self, batch: RecordBatch) -> None:
+        """Append the batch's records (``batch.encode()``: no copy of the pixels).
+
+        One ``os.writev`` per ``_IOV_MAX`` buffers; the catalog takes the batch's rows at
+        once. With ``compression``, the batch's records go through ``write_many``.
+        """
+        if self.compression is not None:
+            self.write_many(batch.records())
+            return
+        encoded = batch.encode()
+        parts = encoded.parts
+        with self._lock:
+            self._check_open()
+            for start in range(0, len(parts), _IOV_MAX):
+                chunk = parts[start : start + _IOV_MAX]
+                self._write(chunk, sum(map(_nbytes, chunk)))
+            if self._catalog is not None:
+                self._catalog.add_batch(self._offset, encoded.lengths, batch)
+            self._offset += encoded.nbytes
 
     def _encode(self, record: Record) -> tuple[Part, ...]:
         """Return the record's bytes: from the sink's encoder (templates), or compressed."""

@@ -17,9 +17,11 @@ Rules:
   was measured slower with 2 to 4 threads on 2 cores: benchmarks/README.md);
 - a sink error propagates to the call whose records it failed; those records are not
   counted and their ticks are not used;
-- ``send_columns`` validates a batch of frames once (``rerun_core.make_column_msgs``)
+- ``send_columns`` validates a batch of frames once (``rerun_core.make_column_frames``)
   and writes one ordinary record per frame, with consecutive ticks, each at the
-  thread's timelines updated with that frame's ``times``; all or nothing;
+  thread's timelines updated with that frame's ``times`` and its own clock reading;
+  all or nothing; frames of one layout go to a ``RecordBatchSink`` as one
+  ``RecordBatch`` (no ``Record`` objects), to other sinks as its records;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;
   a replaced sink is closed;
 """
@@ -36,17 +38,20 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
+import numpy as np
 
 from rerun_core import (
     ColorModel,
+    ColumnFrames,
     ImageFormat,
     ImageMsg,
     Message,
     Record,
+    RecordBatch,
     RerunCoreError,
     TimeValue,
     make_annotation_context_msg,
-    make_column_msgs,
+    make_column_frames,
     make_depth_msg,
     make_encoded_image_msg,
     make_extension_msg,
@@ -54,8 +59,15 @@ from rerun_core import (
     make_segmentation_msg,
     parse_entity_path,
 )
-from rerun_core.unchecked import NO_TIMELINES, new_time_value, stamp_record
-from rerun_sinks._sinks import BatchSink, Sink, check_sink, drop_counts, record_nbytes
+from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value, stamp_record
+from rerun_sinks._sinks import (
+    BatchSink,
+    RecordBatchSink,
+    Sink,
+    check_sink,
+    drop_counts,
+    record_nbytes,
+)
 from rerun_sinks._time import (
     ThreadTime,
     check_timeline,
@@ -345,7 +357,7 @@ class RecordingEngine:
             return
         try:
             path = self._entity_path(entity_path)
-            messages = make_column_msgs(frames, kind=kind, **options)
+            checked = make_column_frames(frames, kind=kind, **options)
         except RerunCoreError as err:
             if self._strict:
                 raise
@@ -358,9 +370,54 @@ class RecordingEngine:
                 "init()/new_recording() to raise instead)"
             )
             return
-        timepoints = _column_timepoints(self._time.timepoint, columns, len(messages))
-        if messages:
-            self._write_stamped(path, messages, timepoints)
+        _check_column_lengths(columns, len(checked))
+        if not len(checked):
+            return
+        timepoint = self._time.timepoint
+        if isinstance(checked, ColumnFrames):
+            arrays = {
+                name: (kind, np.array(values, np.int64)) for name, (kind, values) in columns.items()
+            }
+            self._write_batch(path, checked, timepoint, arrays)
+        else:
+            self._write_stamped(path, checked, _column_timepoints(timepoint, columns, len(checked)))
+
+    def _write_batch(
+        self,
+        path: tuple[str, ...],
+        frames: ColumnFrames,
+        timepoint: Mapping[str, TimeValue],
+        columns: dict[str, tuple[TimeKind, np.ndarray[Any, Any]]],
+    ) -> None:
+        """Stamp the frames with consecutive ticks and hand them over as one ``RecordBatch``.
+
+        A ``RecordBatchSink`` takes the batch; other sinks (and the backlog) its records.
+        """
+        count, clock = len(frames), self._clock
+        with self._lock:
+            first = self._tick
+            last = stamp_record(  # checks the last tick like a per-frame call would
+                path,
+                frames.template,
+                timepoint,
+                timeless=False,
+                log_tick=first + count - 1,
+                log_time_ns=0,
+            )
+            readings = [clock() for _ in range(count)]
+            if not all(type(t) is int and TimeValue.MIN <= t <= TimeValue.MAX for t in readings):
+                readings = [attrs.evolve(last, log_time_ns=t).log_time_ns for t in readings]
+            clocks = np.array(readings, np.int64)
+            batch = RecordBatch(path, frames, timepoint, columns, first, clocks)
+            if self._sink is None:
+                self._backlog.extend(batch.records())
+            elif isinstance(self._sink, RecordBatchSink):
+                self._sink.write_batch(batch)
+            else:
+                _write(self._sink, batch.records())
+            self._tick += count
+            self._logged += count
+            self._bytes += count * record_nbytes(last)
 
     def _write_stamped(
         self,
@@ -467,13 +524,6 @@ def _column_timepoints(
     base: Mapping[str, TimeValue], columns: dict[str, tuple[Any, list[int]]], count: int
 ) -> list[Mapping[str, TimeValue]]:
     """Each frame's timepoint: the thread's timelines updated with that frame's times."""
-    for name, (_, values) in columns.items():
-        if len(values) != count:
-            msg = (
-                f"send_columns(times=...) needs one value per frame: times[{name!r}] has "
-                f"{len(values)} values for {count} frames."
-            )
-            raise ValueError(msg)
     if not columns:
         return [base] * count
     timepoints: list[Mapping[str, TimeValue]] = []
@@ -483,6 +533,16 @@ def _column_timepoints(
             timepoint[name] = new_time_value(kind=kind, value=values[index])
         timepoints.append(MappingProxyType(timepoint))
     return timepoints
+
+
+def _check_column_lengths(columns: Mapping[str, tuple[Any, list[int]]], count: int) -> None:
+    for name, (_, values) in columns.items():
+        if len(values) != count:
+            msg = (
+                f"send_columns(times=...) needs one value per frame: times[{name!r}] has "
+                f"{len(values)} values for {count} frames."
+            )
+            raise ValueError(msg)
 
 
 def _frame_count(frames: object) -> int:

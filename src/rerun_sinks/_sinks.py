@@ -6,9 +6,12 @@ Rules:
 - ``write``/``flush``/``close`` are thread-safe; ``close()`` is idempotent; ``write`` or
   ``flush`` after ``close()`` raises :class:`SinkClosedError`;
 - every sink is a context manager that closes it on exit;
-- two optional protocols: a :class:`BatchSink` also takes a batch of records at once
-  (``write_many``, used by ``BackgroundSink``); a :class:`CountsDrops` sink reports the
-  records it dropped (``drop_counts``, summed into ``RecordingStream.stats``).
+- optional protocols: a :class:`BatchSink` also takes a batch of records at once
+  (``write_many``, used by ``BackgroundSink``); a :class:`RecordBatchSink` takes the
+  ``rerun_core.RecordBatch`` of ``send_columns`` (``write_batch``: its records, in order,
+  as ``write`` would take them, consumed before it returns: the batch's pixels may be
+  the caller's memory); a :class:`CountsDrops` sink reports the records it dropped
+  (``drop_counts``, summed into ``RecordingStream.stats``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from rerun_core import (
     ExtensionMsg,
     ImageMsg,
     Record,
+    RecordBatch,
     RecordEncoder,
     SegmentationMsg,
     iter_records,
@@ -35,6 +39,7 @@ __all__ = [
     "BatchSink",
     "CountsDrops",
     "MemorySink",
+    "RecordBatchSink",
     "Sink",
     "TeeSink",
     "check_sink",
@@ -81,6 +86,19 @@ class BatchSink(Protocol):
 
     def write_many(self, records: Sequence[Record]) -> None:
         """Accept ``records`` in order, as ``write`` would one by one."""
+        ...
+
+
+@runtime_checkable
+class RecordBatchSink(Protocol):
+    """A sink that takes a :class:`rerun_core.RecordBatch` (``send_columns``) at once."""
+
+    def write_batch(self, batch: RecordBatch) -> None:
+        """Accept the batch's records in order, as ``write`` would one by one.
+
+        The batch's pixel block may be the caller's memory: copy or write what is kept
+        before returning.
+        """
         ...
 
 
@@ -162,6 +180,14 @@ class MemorySink(Sink):
     def write(self, record: Record) -> None:
         """Encode ``record`` and append it."""
         parts = self._encoder.encode_parts(record)
+        with self._lock:
+            if self._closed:
+                raise SinkClosedError(_closed_message(self))
+            self._stream.writelines(parts)
+
+    def write_batch(self, batch: RecordBatch) -> None:
+        """Encode the batch's records (``batch.encode()``, no ``Record`` objects); append them."""
+        parts = batch.encode().parts
         with self._lock:
             if self._closed:
                 raise SinkClosedError(_closed_message(self))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given
@@ -62,38 +64,128 @@ def options_for(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     return options
 
 
-def _per_frame(kind: str, frames: list[np.ndarray], ticks: list[int], **options: Any) -> bytes:
-    rec = rr.new_recording("app", strict=True, clock=FakeClock())
-    mem = rec.memory_recording()
-    rec.set_time_sequence("other", 7)
+SINKS = ("memory", "file", "tee", "backlog")
+# Where a CBOR integer's encoded length changes (and the int64 ends).
+CBOR_EDGES = sorted(
+    {
+        sign * edge + shift
+        for edge in (0, 24, 256, 2**16, 2**32)
+        for sign in (1, -1)
+        for shift in (-1, 0)
+    }
+    | {2**63 - 1, -(2**63)}
+)
+
+
+class _Target:
+    """Where a recording writes: a MemorySink, a FileSink (its index too), a sink without
+    ``write_batch`` (a TeeSink), or the backlog until a MemorySink is set at the end."""
+
+    def __init__(self, rec: rr.RecordingStream, sink: str) -> None:
+        self.rec, self.sink = rec, sink
+        self.mem: rr.MemorySink | None = None
+        self.stream = io.BytesIO()
+        if sink == "memory":
+            self.mem = rec.memory_recording()
+        elif sink == "file":
+            rec.set_sink(rr.FileSink(self.stream))
+        elif sink == "tee":
+            self.mem = rr.MemorySink()
+            rec.set_sink(rr.TeeSink(self.mem))
+
+    def result(self) -> tuple[bytes, list[rc.Record] | None]:
+        if self.sink == "backlog":
+            self.mem = self.rec.memory_recording()
+        if self.mem is None:
+            self.rec.disconnect()  # FileSink.close appends the index
+            return self.stream.getvalue(), None
+        return self.mem.getvalue(), self.mem.records
+
+
+@attrs.frozen
+class Scenario:
+    """What both sides log: records before and after the batch, and the timelines."""
+
+    sink: str
+    ticks: list[int]
+    nanos: list[int] | None  # a time column "t", or none
+    shadow: bool  # the thread already has a "frame" timeline the column replaces
+    before: bool
+    after: bool
+
+    def start(self) -> tuple[rr.RecordingStream, _Target]:
+        rec = rr.new_recording("app", strict=True, clock=FakeClock())
+        target = _Target(rec, self.sink)
+        rec.set_time_sequence("other", 7)
+        if self.shadow:
+            rec.set_time_sequence("frame", 99)
+        if self.before:
+            rec.log_image("cam", np.zeros((2, 2), np.uint8))
+        return rec, target
+
+    def finish(self, rec: rr.RecordingStream, target: _Target) -> tuple[bytes, Any]:
+        if self.after:
+            rec.set_time_nanos("late", 5)
+            rec.log_depth_image("cam", np.ones((3, 2), np.uint16))
+        return target.result()
+
+
+@st.composite
+def scenarios(draw: st.DrawFn, count: int) -> Scenario:
+    int64s = st.integers(-(2**63), 2**63 - 1)
+    values = st.one_of(int64s, st.integers(-300, 300), st.sampled_from(CBOR_EDGES))
+    not_nat = values.filter(lambda value: value != -(2**63))  # NaT as a timedelta64
+    nanos = draw(st.none() | st.lists(not_nat, min_size=count, max_size=count))
+    return Scenario(
+        sink=draw(st.sampled_from(SINKS)),
+        ticks=draw(st.lists(values, min_size=count, max_size=count)),
+        nanos=nanos,
+        shadow=draw(st.booleans()),
+        before=draw(st.booleans()),
+        after=draw(st.booleans()),
+    )
+
+
+def _per_frame(
+    kind: str, frames: list[np.ndarray], scenario: Scenario, **options: Any
+) -> tuple[bytes, Any]:
+    rec, target = scenario.start()
     log = getattr(rec, LOG_METHODS[kind])
-    for frame, tick in zip(frames, ticks, strict=True):
-        rec.set_time_sequence("frame", tick)
+    for index, frame in enumerate(frames):
+        rec.set_time_sequence("frame", scenario.ticks[index])
+        if scenario.nanos is not None:
+            rec.set_time_nanos("t", scenario.nanos[index])
         log("cam", frame, **options)
-    return mem.getvalue()
+    rec.set_time_sequence("frame", 99 if scenario.shadow else None)
+    rec.set_time_nanos("t", None)
+    return scenario.finish(rec, target)
 
 
-def _columns(kind: str, batch: Any, ticks: list[int], **options: Any) -> bytes:
-    rec = rr.new_recording("app", strict=True, clock=FakeClock())
-    mem = rec.memory_recording()
-    rec.set_time_sequence("other", 7)
-    rec.send_columns("cam", batch, times={"frame": ticks}, kind=kind, **options)
-    assert rec.stats.logged == len(ticks)
-    return mem.getvalue()
+def _columns(kind: str, batch: Any, scenario: Scenario, **options: Any) -> tuple[bytes, Any]:
+    rec, target = scenario.start()
+    times: dict[str, Any] = {"frame": scenario.ticks}
+    if scenario.nanos is not None:
+        times["t"] = np.array(scenario.nanos, "timedelta64[ns]")
+    logged = rec.stats.logged
+    rec.send_columns("cam", batch, times=times, kind=kind, **options)
+    assert rec.stats.logged == logged + len(scenario.ticks)
+    return scenario.finish(rec, target)
 
 
 @pytest.mark.parametrize("kind", sorted(PROTOTYPES))
 @given(data=st.data())
-def test_bytes_equal_the_per_frame_loop(kind: str, data: st.DataObject) -> None:
+def test_bytes_and_records_equal_the_per_frame_loop_for_every_sink(
+    kind: str, data: st.DataObject
+) -> None:
     batch, frames = data.draw(batches(kind))
     options = data.draw(options_for(kind))
-    ticks = data.draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=len(frames)))[
-        : len(frames)
-    ]
-    if len(ticks) < len(frames):
-        ticks += list(range(len(frames) - len(ticks)))
-    expected = _per_frame(kind, frames, ticks, **options)
-    assert _columns(kind, batch, ticks, **options) == expected
+    scenario = data.draw(scenarios(len(frames)))
+    expected, expected_records = _per_frame(kind, frames, scenario, **options)
+    got, records = _columns(kind, batch, scenario, **options)
+    assert got == expected
+    assert records == expected_records
+    for record in records or ():
+        assert not record.msg.pixels.flags.writeable
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float16", "float32", "float64"])
@@ -101,12 +193,75 @@ def test_bytes_equal_the_per_frame_loop(kind: str, data: st.DataObject) -> None:
 def test_every_image_dtype_and_channel_count(dtype: str, channels: int | None) -> None:
     shape = (3, 4, 5) if channels is None else (3, 4, 5, channels)
     batch = (np.arange(np.prod(shape)) % 200).reshape(shape).astype(dtype)
-    assert _columns("image", batch, [0, 1, 2]) == _per_frame("image", list(batch), [0, 1, 2])
+    scenario = Scenario("memory", [0, 1, 2], None, shadow=False, before=False, after=False)
+    assert _columns("image", batch, scenario) == _per_frame("image", list(batch), scenario)
+
+
+def test_every_cbor_integer_length_and_a_clock_reading_zero():
+    """Ticks, timeline values and clock readings that cross every encoded-length edge."""
+    edges = [edge for edge in CBOR_EDGES if edge != -(2**63)]
+    frames = [np.full((2, 3), index, np.uint8) for index in range(len(edges))]
+    clock_values = [0, 5, *edges[1:]]
+
+    def record_all(columnar: bool) -> bytes:
+        readings = iter(clock_values * 3)
+        rec = rr.new_recording("app", strict=True, clock=lambda: next(readings))
+        mem = rec.memory_recording()
+        if columnar:
+            times = {"frame": edges, "t": np.array(edges[::-1], "timedelta64[ns]")}
+            rec.send_columns("a/b", np.stack(frames), times=times)
+        else:
+            for frame, value, nanos in zip(frames, edges, edges[::-1], strict=True):
+                rec.set_time_sequence("frame", value)
+                rec.set_time_nanos("t", nanos)
+                rec.log_image("a/b", frame)
+        return mem.getvalue()
+
+    assert record_all(columnar=True) == record_all(columnar=False)
+
+
+def test_a_batch_sink_gets_one_record_batch_and_a_failing_one_logs_nothing():
+    class Batches(rr.MemorySink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[rc.RecordBatch] = []
+
+        def write_batch(self, batch: rc.RecordBatch) -> None:
+            self.batches.append(batch)
+            if len(self.batches) > 1:
+                msg = "disk full"
+                raise OSError(msg)
+            for record in batch.records():
+                self.write(record)
+
+    sink = Batches()
+    rec = rr.new_recording("app", strict=True, sink=sink)
+    rec.send_columns("cam", np.zeros((3, 2, 2), np.uint8), times={"f": [1, 2, 3]})
+    assert len(sink.batches) == 1
+    assert [r.log_tick for r in sink.records] == [0, 1, 2]
+    with pytest.raises(OSError, match="disk full"):
+        rec.send_columns("cam", np.zeros((2, 2, 2), np.uint8), times={"f": [4, 5]})
+    assert rec.stats.logged == 3  # the failed batch is not counted and its ticks are unused
+    rec.log_image("cam", np.zeros((2, 2), np.uint8))
+    assert [r.log_tick for r in sink.records] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("sink", SINKS)
+def test_changing_the_frames_after_the_call_changes_nothing_logged(sink: str) -> None:
+    batch = np.zeros((3, 4, 4, 3), np.uint8)
+    rec = rr.new_recording("app", strict=True, clock=FakeClock())
+    target = _Target(rec, sink)
+    rec.send_columns("cam", batch, times={"f": [0, 1, 2]})
+    batch[:] = 255
+    data, records = target.result()
+    assert all(r.msg.pixels.max() == 0 for r in rc.iter_records(data))
+    assert records is None or all(r.msg.pixels.max() == 0 for r in records)
 
 
 def test_a_list_of_frames_of_different_sizes():
     frames = [np.zeros((2, 3), np.uint16), np.ones((4, 5, 3), np.uint8), np.zeros((2, 3), ">u2")]
-    assert _columns("image", frames, [5, 6, 7]) == _per_frame("image", frames, [5, 6, 7])
+    scenario = Scenario("file", [5, 6, 7], [1, 2, 3], shadow=True, before=True, after=True)
+    assert _columns("image", frames, scenario) == _per_frame("image", frames, scenario)
 
 
 def test_segmentation_frames_are_stored_narrow_each_on_its_own():

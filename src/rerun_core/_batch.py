@@ -1,0 +1,318 @@
+"""``RecordBatch``: N ordinary records of one layout, stamped and encoded together.
+
+Rules:
+- a batch is what ``send_columns`` logs: ``frames`` (a template message and an N-frame
+  pixel block, see ``ColumnFrames``) at one entity path, the timelines every record
+  shares (``timepoint``), per-record timelines (``columns``: name -> kind and N int64
+  values; a column replaces a shared timeline of its name), the ticks ``first_tick``,
+  ``first_tick + 1``, ... and one wall-clock reading per record (``log_time_ns``);
+- record ``i`` is ``stamp_record`` of frame ``i``'s message at its timepoint; ``records()``
+  builds them (the pixels copied once into immutable memory, or views of given frames);
+- ``encode()`` returns buffers whose concatenation is ``encode_record`` of every record,
+  in order (a property test compares them), without building the records: the message
+  metadata and the framing are encoded once per layout; the integers that vary (tick,
+  timeline values, clock) are encoded by ``cbor2`` for each run of consecutive records
+  whose integers have the same encoded lengths; then each record's CRC. The pixel buffers
+  are views of the block: a caller that keeps them must copy them;
+- the block is read twice (CRC, then by whoever consumes the buffers); a block changed
+  in between gives records whose CRC fails, never a silently different frame;
+- pure, and trusted: a batch holds parts the core already checked (the recording
+  builds it from ``make_column_frames`` and checked times).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping, Sequence
+from itertools import repeat
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import cbor2
+import numpy as np
+from zlib_ng.zlib_ng import crc32
+
+from rerun_core._codec import _CRC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, MAGIC, _pad
+from rerun_core._columns import ColumnFrames, with_pixels
+from rerun_core._messages import Message
+from rerun_core._record import Record, TimeKind, TimeValue, new_time_value, stamp_record
+from rerun_core._wire import CONVERTER, ArraySpec, _msg_meta
+
+__all__ = ["EncodedBatch", "RecordBatch"]
+
+Part = bytes | memoryview
+Array = np.ndarray[Any, Any]
+_PREFIX = struct.Struct("<4sBBHIQ")  # the record header without its CRC
+_KEYS = {name: cbor2.dumps(name) for name in ("msg", "log_tick", "timepoint", "entity_path")}
+_CLOCK_KEY = cbor2.dumps("log_time_ns")
+_TICK, _CLOCK = 0, 1  # the first two integer slots; timeline columns follow
+
+
+@attrs.frozen(eq=False)
+class EncodedBatch:
+    """The bytes of a batch's N records: ``parts`` back to back, with each record's span.
+
+    ``lengths[i]`` is record ``i``'s byte length and ``pixel_offsets[i]`` where its pixels
+    start in the concatenation of ``parts``.
+    """
+
+    parts: list[Part]
+    lengths: Array
+    pixel_offsets: Array
+
+    @property
+    def nbytes(self) -> int:
+        """Return the length of the concatenation."""
+        return int(self.lengths.sum())
+
+
+@attrs.frozen(eq=False)
+class RecordBatch:
+    """N records of one message layout, as columns (see the module rules)."""
+
+    entity_path: tuple[str, ...]
+    frames: ColumnFrames
+    timepoint: Mapping[str, TimeValue]
+    columns: Mapping[str, tuple[TimeKind, Array]]
+    first_tick: int
+    log_time_ns: Array
+
+    def __len__(self) -> int:
+        """Return the number of records."""
+        return len(self.frames)
+
+    def records(self, pixels: Sequence[Array] | None = None) -> list[Record]:
+        """Return the N records; their pixels are ``pixels`` (N immutable frames) if given.
+
+        Without ``pixels`` the block is copied once into immutable memory.
+        """
+        template = self.frames.template
+        if pixels is None:
+            messages: Sequence[Message] = self.frames.messages()
+        else:
+            messages = [with_pixels(template, frame) for frame in pixels]
+        path, first = self.entity_path, self.first_tick
+        return [
+            stamp_record(
+                path,
+                messages[index],
+                timepoint,
+                timeless=False,
+                log_tick=first + index,
+                log_time_ns=clock,
+            )
+            for index, (timepoint, clock) in enumerate(
+                zip(self._timepoints(), self.log_time_ns.tolist(), strict=True)
+            )
+        ]
+
+    def _timepoints(self) -> list[Mapping[str, TimeValue]]:
+        count, shared = len(self), self.timepoint
+        if not self.columns:
+            return [shared] * count
+        columns = [(name, kind, values.tolist()) for name, (kind, values) in self.columns.items()]
+        timepoints: list[Mapping[str, TimeValue]] = []
+        for index in range(count):
+            timepoint = dict(shared)
+            for name, kind, values in columns:
+                timepoint[name] = new_time_value(kind=kind, value=values[index])
+            timepoints.append(MappingProxyType(timepoint))
+        return timepoints
+
+    def encode(self) -> EncodedBatch:
+        """Return the bytes of the N records (see the module rules)."""
+        return _BatchEncoder(self).encode()
+
+
+class _Run:
+    """One run's record layout: a row (head, then the bytes after the pixels) and slots."""
+
+    __slots__ = ("head_len", "row", "slots")
+
+    def __init__(self, row: bytes, head_len: int, slots: list[tuple[int, int, int]]) -> None:
+        self.row = np.frombuffer(row, np.uint8)
+        self.head_len = head_len
+        self.slots = slots  # (integer slot, offset in the row, encoded width)
+
+
+class _BatchEncoder:
+    """Encodes one batch: the per-layout parts once, then the runs and the CRCs."""
+
+    def __init__(self, batch: RecordBatch) -> None:
+        self.batch = batch
+        count = len(batch)
+        self.msg, self.payload_len, self.after = _message_layout(batch.frames.template)
+        shared = {n: t for n, t in batch.timepoint.items() if n not in batch.columns}
+        self.names = sorted({*shared, *batch.columns})
+        self.shared = shared
+        column_names = [name for name in self.names if name in batch.columns]
+        self.slot_of = {name: 2 + index for index, name in enumerate(column_names)}
+        ticks = np.arange(batch.first_tick, batch.first_tick + count, dtype=np.int64)
+        self.values: list[Array] = [
+            ticks,
+            batch.log_time_ns.astype(np.int64, copy=False),
+            *(batch.columns[name][1].astype(np.int64, copy=False) for name in column_names),
+        ]
+        widths = np.stack([_cbor_widths(values) for values in self.values])
+        widths[_TICK][ticks == 0] = 0  # a zero tick or clock is omitted from the record
+        widths[_CLOCK][self.values[_CLOCK] == 0] = 0
+        self.widths = widths
+
+    def encode(self) -> EncodedBatch:
+        batch, widths = self.batch, self.widths
+        count = len(batch)
+        changes = (np.flatnonzero((widths[:, 1:] != widths[:, :-1]).any(axis=0)) + 1).tolist()
+        layouts: dict[tuple[int, ...], _Run] = {}
+        runs: list[tuple[int, int, _Run]] = []
+        for start, stop in zip([0, *changes], [*changes, count], strict=True):
+            key = tuple(widths[:, start].tolist())
+            layout = layouts.get(key)
+            if layout is None:
+                layout = layouts[key] = self._run_layout(key)
+            runs.append((start, stop, layout))
+        tail = len(self.after) + _CRC.size
+        meta = np.empty(sum((b - a) * (r.head_len + tail) for a, b, r in runs), np.uint8)
+        head_lens = np.empty(count, np.int64)
+        position = 0
+        for start, stop, layout in runs:
+            rows = meta[position : position + (stop - start) * layout.row.size]
+            rows = rows.reshape(stop - start, layout.row.size)
+            rows[:] = layout.row
+            for slot, offset, width in layout.slots:
+                rows[:, offset : offset + width] = _encoded(self.values[slot][start:stop], width)
+            head_lens[start:stop] = layout.head_len
+            position += rows.size
+        frame = batch.frames.template.pixels.nbytes  # type: ignore[union-attr]
+        lengths = head_lens + (frame + len(self.after) + _CRC.size)
+        ends = np.cumsum(lengths)
+        meta_ends = np.cumsum(head_lens + tail)
+        head_ends = meta_ends - tail
+        parts, crcs = self._crcs(meta, (head_ends - head_lens).tolist(), head_ends.tolist())
+        crc_at = (meta_ends - _CRC.size)[:, None] + np.arange(_CRC.size)
+        meta[crc_at] = np.array(crcs, "<u4").view(np.uint8).reshape(count, _CRC.size)
+        meta.flags.writeable = False
+        return EncodedBatch(parts=parts, lengths=lengths, pixel_offsets=ends - lengths + head_lens)
+
+    def _crcs(
+        self, meta: Array, starts: list[int], stops: list[int]
+    ) -> tuple[list[Part], list[int]]:
+        """Each record's CRC, and the parts: heads (after the previous tail) and pixels.
+
+        The loops run in C (``map``): this is the only per-record work of the encoder.
+        """
+        view = meta.data
+        block = self.batch.frames.pixels
+        count, frame = len(block), block[0].nbytes
+        pixels = block.data.cast("B") if block.size else memoryview(b"")
+        bounds = range(0, count * frame + frame, frame)
+        frames = list(map(pixels.__getitem__, map(slice, bounds, bounds[1:])))
+        heads = map(view.__getitem__, map(slice, starts, stops))
+        crcs = list(map(crc32, repeat(self.after), map(crc32, frames, map(crc32, heads))))
+        parts: list[Part] = [view[stops[-1] :]] * (2 * count + 1)
+        parts[0 : 2 * count : 2] = map(view.__getitem__, map(slice, [0, *stops[:-1]], stops))
+        parts[1 : 2 * count : 2] = frames
+        return parts, crcs
+
+    def _run_layout(self, widths: tuple[int, ...]) -> _Run:
+        """Build the row of records whose integers have encoded ``widths`` (0: omitted)."""
+        pieces: list[bytes | int] = [_KEYS["msg"], self.msg]  # int: an integer slot
+        if widths[_TICK]:
+            pieces += [_KEYS["log_tick"], _TICK]
+        if self.names:
+            pieces += [_KEYS["timepoint"], _array_header(len(self.names))]
+            for name in self.names:
+                slot = self.slot_of.get(name)
+                if slot is None:
+                    time = self.shared[name]
+                    pieces.append(_timeline(time.kind, time.value, name))
+                else:
+                    prefix, suffix = _timeline_around(self.batch.columns[name][0], name)
+                    pieces += [prefix, slot, suffix]
+        pieces += [_KEYS["entity_path"], cbor2.dumps(self.batch.entity_path)]
+        if widths[_CLOCK]:
+            pieces += [_CLOCK_KEY, _CLOCK]
+        fields = 2 + bool(widths[_TICK]) + bool(self.names) + bool(widths[_CLOCK])
+        pieces.insert(0, _map_header(fields))
+        meta = bytearray()
+        slots: list[tuple[int, int, int]] = []
+        for piece in pieces:
+            if isinstance(piece, int):
+                slots.append((piece, _PREFIX.size + _CRC.size + len(meta), widths[piece]))
+                meta += bytes(widths[piece])
+            else:
+                meta += piece
+        header = _PREFIX.pack(
+            MAGIC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, len(meta), self.payload_len
+        )
+        head = header + _CRC.pack(crc32(header)) + meta
+        head += bytes(_pad(len(head)))
+        return _Run(head + self.after + bytes(_CRC.size), len(head), slots)
+
+
+def _message_layout(template: Any) -> tuple[bytes, int, bytes]:
+    """Return the message's CBOR, the payload length and the payload bytes after the pixels.
+
+    The pixels are the first array placed in the payload; what follows them (their
+    padding, extension arrays) and the record's tail padding is the same for every frame.
+    """
+    arrays: list[Array] = []
+    payload_len = 0
+
+    def place(array: Array) -> ArraySpec:
+        nonlocal payload_len
+        spec = ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=payload_len)
+        arrays.append(array)
+        payload_len += array.nbytes + _pad(array.nbytes)
+        return spec
+
+    meta = _msg_meta(template, place)
+    msg = CONVERTER.dumps(meta, canonical=meta.has_floats)
+    if not arrays or arrays[0] is not template.pixels:
+        text = "the pixels must be the first array of the payload"
+        raise AssertionError(text)
+    after = bytearray(_pad(template.pixels.nbytes))
+    for array in arrays[1:]:
+        after += array.tobytes() + bytes(_pad(array.nbytes))
+    after += bytes(_pad(payload_len + _CRC.size))
+    return msg, payload_len, bytes(after)
+
+
+def _cbor_widths(values: Array) -> Array:
+    """Return the encoded length of each int64 as a CBOR integer: 1, 2, 3, 5 or 9 bytes."""
+    magnitude = np.where(values < 0, ~values, values)  # CBOR encodes -1 - v for v < 0
+    widths: Array = (
+        1
+        + (magnitude >= 24)
+        + (magnitude >= 1 << 8)
+        + 2 * (magnitude >= 1 << 16)
+        + 4 * (magnitude >= 1 << 32)
+    ).astype(np.int64)
+    return widths
+
+
+def _encoded(values: Array, width: int) -> Array:
+    """Return the CBOR encodings of ``values`` (all ``width`` bytes long), one row each."""
+    encoded = cbor2.dumps(values.tolist())
+    size = len(values) * width
+    return np.frombuffer(encoded, np.uint8, size, len(encoded) - size).reshape(len(values), width)
+
+
+def _map_header(count: int) -> bytes:
+    return cbor2.dumps(dict.fromkeys(range(count), 0))[: -2 * count]
+
+
+def _array_header(count: int) -> bytes:
+    return cbor2.dumps([0] * count)[:-count]
+
+
+def _timeline(kind: str, value: int, name: str) -> bytes:
+    """One timepoint entry, as the record encoder writes it."""
+    return cbor2.dumps({"kind": kind, "value": value, "timeline": name})
+
+
+def _timeline_around(kind: str, name: str) -> tuple[bytes, bytes]:
+    """Return the bytes of a timepoint entry before and after its value."""
+    entry = _timeline(kind, 0, name)  # the value 0 is one byte
+    value_at = len(entry) - len(cbor2.dumps({"timeline": name}))  # the suffix has no header
+    return entry[:value_at], entry[value_at + 1 :]
