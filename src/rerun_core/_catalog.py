@@ -12,6 +12,7 @@ records one by one.
 from __future__ import annotations
 
 import array
+import operator
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ MSG_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension"
 
 Array = np.ndarray[Any, Any]
 _FIXED = 8  # integers per row in CatalogBuilder._fixed
+_VALUE = operator.attrgetter("value")
 
 
 @attrs.frozen(kw_only=True)
@@ -224,7 +226,7 @@ class CatalogBuilder:
             for name, time in timepoint.items():
                 if name not in self._timelines:
                     self._timelines[name] = time.kind
-        values = [time.value for time in timepoint.values()]
+        values = list(map(_VALUE, timepoint.values()))
         self._last = (timepoint, names, values)
         return names, values
 

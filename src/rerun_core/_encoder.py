@@ -69,7 +69,7 @@ class _Template:
     padding after the metadata, per metadata length.
     """
 
-    __slots__ = ("heads", "payload_len", "pieces", "pixel_gap", "slots", "tail_pad")
+    __slots__ = ("heads", "nbytes", "payload_len", "pieces", "pixel_gap", "slots", "tail_pad")
 
     def __init__(self, msg: bytes, nbytes: int, record: Record) -> None:
         dumps = cbor2.dumps
@@ -101,6 +101,7 @@ class _Template:
         pieces[0] = _MAP_HEADERS[count] + pieces[0]
         self.pieces = tuple(pieces)
         self.slots = slots
+        self.nbytes = nbytes
         self.payload_len = nbytes + _pad(nbytes)
         self.pixel_gap = _ZEROS[: _pad(nbytes)]
         self.tail_pad = _ZEROS[: _pad(self.payload_len + _CRC.size)]
@@ -134,20 +135,33 @@ class RecordEncoder:
     def encode_sized(self, record: Record) -> tuple[tuple[Part, ...], int]:
         """Return ``encode_parts(record)`` and the number of bytes they hold."""
         msg = record.msg
-        layout = _layout(msg)
-        if layout is None:
-            return _sized(encode_record_parts(record))
+        if type(msg) is ImageMsg and msg.pixels is not None and not msg.ext:  # the hot path
+            pixels = msg.pixels
+            order = msg.draw_order
+            layout: tuple[Any, ...] | None = (
+                ImageMsg,
+                pixels.dtype,
+                pixels.shape,
+                id(msg.color_model),  # members are singletons
+                order if order is None else repr(order),
+            )
+        else:
+            layout = _layout(msg)
+            if layout is None:
+                return _sized(encode_record_parts(record))
+            pixels = msg.pixels  # type: ignore[union-attr,assignment]
         tick, when, timepoint = record.log_tick, record.log_time_ns, record.timepoint
-        key = (*layout, record.entity_path, tuple(timepoint), record.timeless, not tick, not when)
+        key = (layout, record.entity_path, tuple(timepoint), record.timeless, not tick, not when)
         template = self._templates.get(key)
         if template is None:
             template = self._template(key, record)
         pieces = template.pieces
-        out = [pieces[0]]
-        index = 1
         if tick:
-            out += (_cbor_int(tick), pieces[1])
+            out = [pieces[0], _cbor_int(tick), pieces[1]]
             index = 2
+        else:
+            out = [pieces[0]]
+            index = 1
         for name, kind in template.slots:
             time = timepoint[name]
             if time.kind != kind:  # the same names with other kinds: rare
@@ -157,16 +171,17 @@ class RecordEncoder:
         if when:
             out += (_cbor_int(when), pieces[index])
         meta = b"".join(out)
-        meta_len = len(meta)
-        header, pad = template.heads.get(meta_len) or template.head(meta_len)
+        header, pad = template.heads.get(len(meta)) or template.head(len(meta))
         head = b"".join((header, meta, pad))
-        view = msg.pixels.data.cast("B")  # type: ignore[union-attr]
+        base: object = pixels.base  # frozen pixels view bytes of their own: no view needed
+        view: Part = base if type(base) is bytes and len(base) == template.nbytes else b""
+        if not view:
+            view = pixels.data.cast("B")
         crc = crc32(view, crc32(head))
         gap = template.pixel_gap
         if gap:
             crc = crc32(gap, crc)
-        tail = template.tail_pad
-        end = tail + _CRC.pack(crc32(tail, crc))
+        end = template.tail_pad + _CRC.pack(crc32(template.tail_pad, crc))
         size = len(head) + template.payload_len + len(end)
         return ((head, view, gap, end) if gap else (head, view, end)), size
 
@@ -219,14 +234,14 @@ def _layout(msg: Message) -> tuple[Any, ...] | None:
     if type(msg) is ImageMsg:
         if msg.pixels is not None and not msg.ext:
             pixels, model = msg.pixels, id(msg.color_model)  # members are singletons
-            key = (ImageMsg, pixels.dtype.str, pixels.shape, model, _float_key(msg.draw_order))
+            key = (ImageMsg, pixels.dtype, pixels.shape, model, _float_key(msg.draw_order))
     elif type(msg) is DepthMsg:
         if not msg.ext:
             pixels, meter = msg.pixels, _float_key(msg.meter)
-            key = (DepthMsg, pixels.dtype.str, pixels.shape, meter, _float_key(msg.draw_order))
+            key = (DepthMsg, pixels.dtype, pixels.shape, meter, _float_key(msg.draw_order))
     elif type(msg) is SegmentationMsg and not msg.ext:
         pixels, order = msg.pixels, _float_key(msg.draw_order)
-        key = (SegmentationMsg, pixels.dtype.str, pixels.shape, order)
+        key = (SegmentationMsg, pixels.dtype, pixels.shape, order)
     return key
 
 

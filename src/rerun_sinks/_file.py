@@ -5,13 +5,20 @@ Rules:
   appended as it comes, as exactly its ``encode_record`` bytes;
 - records are encoded by the sink's ``RecordEncoder`` (metadata from per-layout
   templates; the same bytes as ``encode_record``), outside the sink's lock;
-- pixel payloads go to the file with ``os.writev`` (``os.write`` where there is none, as
-  on Windows) straight from the message's memory (no extra copy): one system call per
-  ``write`` and per ``write_many`` batch (used by ``BackgroundSink``), one per
-  ``_IOV_MAX`` buffers of a ``write_batch`` (``send_columns``: straight from the
-  caller's frames, never buffered); partial writes are resumed; by default nothing is buffered in
-  user space, so a killed process loses at most the records of the system call in
-  flight;
+- pixel payloads go to the file with ``os.pwritev`` at their offset (``os.writev``
+  where there is none, ``os.write`` where neither is, as on Windows) straight from the
+  message's memory (no extra copy): one system call per ``write`` and per
+  ``write_many`` batch (used by ``BackgroundSink``), one per ``_IOV_MAX`` buffers of a
+  ``write_batch`` (``send_columns``: straight from the caller's frames, never
+  buffered); partial writes are resumed; by default nothing is buffered in user space,
+  so a killed process loses at most the records of the system calls in flight;
+- ``write_ordered(record)`` (what a recording calls under its lock) reserves the
+  record's offset and catalog row, and returns a function that writes its bytes there
+  (the recording calls it after releasing its lock), so threads logging to one file
+  write at the same time, in tick order on disk; a killed process then loses at most
+  one record per logging thread, and a later record may be complete after an earlier
+  torn one (``verify`` reports the damaged region, ``recover`` copies the rest);
+  ``flush()`` and ``close()`` wait for the writes in flight;
 - ``buffer_bytes=N`` (N > 0) keeps the encoded records (buffers of the messages' own
   memory: no copy) until they add up to N bytes or more (or ``_IOV_MAX`` buffers), then
   writes them with one system call; ``write_many``, ``flush()`` and ``close()`` write
@@ -38,7 +45,7 @@ import errno
 import io
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO, cast
 
 from rerun_core import (
@@ -88,10 +95,13 @@ class FileSink(Sink):
         self._pending: list[Part] = []  # encoded records not written yet (buffer_bytes > 0)
         self._pending_bytes = 0
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when no write is in flight
+        self._in_flight = 0
         self._closed = False
         self._catalog: CatalogBuilder | None = CatalogBuilder()
         self._encoder = RecordEncoder()
-        self._offset = 0
+        self._offset = 0  # where the next record goes (buffered records included)
+        self._end = 0  # where the next system call writes: the offset minus the buffer
         self._target: int | BinaryIO
         if isinstance(target, str | os.PathLike):
             self.path: str | None = os.fspath(target)
@@ -104,23 +114,65 @@ class FileSink(Sink):
 
     def write(self, record: Record) -> None:
         """Append the encoded ``record`` (one system call, or to the buffer)."""
+        self.write_ordered(record)()
+
+    def write_ordered(self, record: Record) -> Callable[[], None]:
+        """Give ``record`` its place in the file now; the returned function writes it.
+
+        A recording calls this under its lock, so records take the order of their ticks,
+        and calls the function after releasing the lock, so several threads' writes go
+        to the file at once (``os.pwritev`` at the reserved offset). Buffered records,
+        streams and systems without ``pwritev`` are written here (the function does
+        nothing). An error of the write is raised by the function.
+        """
         if self.compression is None:
             parts, length = self._encoder.encode_sized(record)
         else:
             parts = encode_compressed_parts(record, self.compression)
             length = sum(map(_nbytes, parts))
         with self._lock:
-            self._check_open()
+            if self._closed:
+                self._check_open()
             pending = self._pending
+            finish = _written
             if (
                 self._pending_bytes + length < self.buffer_bytes
                 and len(pending) + len(parts) <= _IOV_MAX
             ):
                 pending += parts
                 self._pending_bytes += length
+            elif type(self._target) is int and not pending and hasattr(os, "pwritev"):
+                finish = self._reserve(parts, length)
             else:
                 self._write(parts, length)
-            self._note(record, length)
+            if self._catalog is not None:
+                self._catalog.add(self._offset, length, record)
+            self._offset += length
+        return finish
+
+    def _reserve(self, parts: Sequence[Part], length: int) -> Callable[[], None]:
+        """Take ``length`` bytes at the file's end for a write in flight (lock held).
+
+        Return the function that writes ``parts`` there.
+        """
+        offset, self._end = self._end, self._end + length
+        self._in_flight += 1
+
+        def finish() -> None:
+            try:
+                _pwritev_all(cast(int, self._target), parts, length, offset)
+            except BaseException as error:
+                with self._lock:
+                    self._catalog = None  # the bytes on disk are unknown: no index
+                self._name(error)
+                raise
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+                    if not self._in_flight:
+                        self._idle.notify_all()
+
+        return finish
 
     def write_many(self, records: Sequence[Record]) -> None:
         """Append the encoded ``records`` in order, with as few system calls as possible."""
@@ -172,11 +224,14 @@ class FileSink(Sink):
             self._pending, self._pending_bytes = [], 0
         if not parts:
             return
+        at, self._end = self._end, self._end + total
         try:
-            if isinstance(self._target, int):
-                _writev_all(self._target, parts, total)
+            if type(self._target) is not int:
+                _write_stream(cast(BinaryIO, self._target), parts)
+            elif hasattr(os, "pwritev"):  # POSIX: writes at an offset, threads at once
+                _pwritev_all(self._target, parts, total, at)
             else:
-                _write_stream(self._target, parts)
+                _writev_all(self._target, parts, total)
         except BaseException as error:
             self._catalog = None  # the bytes on disk are unknown: no index, readers scan
             self._name(error)
@@ -186,6 +241,8 @@ class FileSink(Sink):
         """Write the buffered records, then make every record written so far durable."""
         with self._lock:
             self._check_open()
+            while self._in_flight:  # other threads' writes (write_ordered)
+                self._idle.wait()
             self._write((), 0)
             if isinstance(self._target, int):
                 try:
@@ -203,6 +260,8 @@ class FileSink(Sink):
                 return
             self._closed = True
             stop_flushing_at_exit(self)
+            while self._in_flight:
+                self._idle.wait()
             try:
                 self._write((), 0)
                 if self._catalog is not None:
@@ -254,6 +313,38 @@ def _nbytes(part: Part) -> int:
 
 def _views(parts: Sequence[Part]) -> list[memoryview]:
     return [view for view in (memoryview(part).cast("B") for part in parts) if view.nbytes]
+
+
+def _written() -> None:
+    """Do nothing: what ``write_ordered`` returns for a record written (or buffered) already."""
+
+
+def _pwritev_all(fd: int, parts: Sequence[Part], total: int, offset: int) -> None:
+    """Write ``parts`` (``total`` bytes) at ``offset``, resuming partial writes."""
+    pwritev = os.pwritev
+    written = pwritev(fd, parts, offset) if len(parts) <= _IOV_MAX else 0
+    if written == total:
+        return
+    views = _views(parts)
+    done = written
+    while written:  # skip what the first call wrote
+        if written < views[0].nbytes:
+            views[0] = views[0][written:]
+            break
+        written -= views.pop(0).nbytes
+    while views:
+        written = pwritev(fd, views[:_IOV_MAX], offset + done)
+        if not written:
+            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes"
+            raise OSError(errno.EIO, msg)
+        done += written
+        while written:
+            head = views[0]
+            if written < head.nbytes:
+                views[0] = head[written:]
+                break
+            written -= head.nbytes
+            del views[0]
 
 
 def _writev_all(fd: int, parts: Sequence[Part], total: int) -> None:

@@ -10,13 +10,16 @@ Rules:
   counted in ``stats.dropped`` and warned about once per call site;
 - every record gets the calling thread's timelines (none when ``timeless``), the next
   ``log_tick`` (timeless records included) and ``log_time_ns`` from the clock;
-- records are stamped (tick, clock) and written under the recording's lock (several
-  at once with ``write_many`` when the sink is a ``BatchSink``), so records are never
-  lost, duplicated or interleaved, ticks follow the sink's order, and a log call
-  returns once its record reached the sink (a hand-off that wrote outside the lock
-  was measured slower with 2 to 4 threads on 2 cores: benchmarks/README.md);
+- records are stamped (tick, clock) and handed to the sink under the recording's lock
+  (several at once with ``write_many`` when the sink is a ``BatchSink``), so records
+  are never lost, duplicated or interleaved, ticks follow the sink's order, and a log
+  call returns once its record reached the sink; a sink with ``write_ordered``
+  (``FileSink``) takes the record's place under the lock and writes its bytes after
+  the lock is released, so threads' writes overlap (a hand-off to one writer thread
+  was measured slower: benchmarks/README.md);
 - a sink error propagates to the call whose records it failed; those records are not
-  counted and their ticks are not used;
+  counted, and their ticks are not used, except after ``write_ordered`` (the tick
+  was taken; the record is not counted);
 - ``send_columns`` validates a batch of frames once (``rerun_core.make_column_frames``)
   and writes one ordinary record per frame, with consecutive ticks, each at the
   thread's timelines updated with that frame's ``times`` and its own clock reading;
@@ -124,6 +127,7 @@ class RecordingEngine:
         self._lock = threading.Lock()
         self._time = ThreadTime()
         self._sink: Sink | None = None
+        self._ordered: Callable[[Record], Callable[[], None]] | None = None  # its write_ordered
         self._backlog: list[Record] = []
         self._paths: dict[str, tuple[str, ...]] = {}  # entity path strings already parsed
         self._tick = 0
@@ -316,6 +320,7 @@ class RecordingEngine:
             )
             return
         timepoint = NO_TIMELINES if timeless else self._time.timepoint
+        finish = None
         with self._lock:
             record = stamp_record(
                 path,
@@ -328,11 +333,21 @@ class RecordingEngine:
             sink = self._sink
             if sink is None:
                 self._backlog.append(record)
+            elif self._ordered is not None:
+                finish = self._ordered(record)  # its place in the sink now, its bytes below
             else:
                 sink.write(record)  # a sink error is not bad data: it propagates
             self._tick += 1
             self._logged += 1
             self._bytes += record_nbytes(record)
+        if finish is not None:
+            try:
+                finish()  # outside the lock: other threads' writes go at the same time
+            except BaseException:
+                with self._lock:
+                    self._logged -= 1
+                    self._bytes -= record_nbytes(record)
+                raise
 
     def send_columns(
         self,
@@ -478,8 +493,10 @@ class RecordingEngine:
     def set_sink(self, sink: Sink) -> None:
         """Send records to ``sink`` from now on, backlog first; close the previous sink."""
         new = check_sink(sink)
+        ordered = getattr(new, "write_ordered", None)
         with self._lock:
             old, self._sink = self._sink, new
+            self._ordered = ordered if callable(ordered) else None
             backlog, self._backlog = self._backlog, []
             if backlog:
                 _write(new, backlog)
@@ -494,7 +511,7 @@ class RecordingEngine:
     def disconnect(self) -> None:
         """Close the current sink and go back to keeping records in a backlog."""
         with self._lock:
-            old, self._sink = self._sink, None
+            old, self._sink, self._ordered = self._sink, None, None
         self._retire(old)
 
     def _retire(self, sink: Sink | None) -> None:

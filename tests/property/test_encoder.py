@@ -39,9 +39,15 @@ def test_templates_tell_apart_what_cbor_tells_apart(order, tick, when):
 
 
 def test_the_pixels_are_not_copied():
+    """The pixel part is the message's own memory: its bytes, or a view of its array."""
     msg = rc.make_image_msg(np.ones((4, 4, 3), np.uint8))
     parts = rc.RecordEncoder().encode_parts(rc.make_record("x", msg))
-    assert any(isinstance(p, memoryview) and p.obj is msg.pixels for p in parts)
+    assert any(p is msg.pixels.base for p in parts)
+    window = memoryview(b"\x00" * 8 + bytes(msg.pixels.base))[8:]  # a view, not its own bytes
+    viewed = rc.make_image_msg(np.frombuffer(window, np.uint8).reshape(4, 4, 3))
+    assert viewed.pixels.base is not None
+    parts = rc.RecordEncoder().encode_parts(rc.make_record("x", viewed))
+    assert any(isinstance(p, memoryview) and p.obj is viewed.pixels for p in parts)
 
 
 _BOUNDARIES = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63 - 1]

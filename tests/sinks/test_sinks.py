@@ -105,14 +105,14 @@ class TestFileSink:
         assert log_records(path.read_bytes()) == memory.getvalue()
 
     def test_write_many_makes_one_system_call_per_1024_buffers(self, tmp_path, monkeypatch):
-        real_writev = os.writev
+        real_pwritev = os.pwritev
         calls: list[int] = []
 
-        def counting_writev(fd, buffers):
+        def counting_pwritev(fd, buffers, offset):
             calls.append(len(buffers))
-            return real_writev(fd, buffers)
+            return real_pwritev(fd, buffers, offset)
 
-        monkeypatch.setattr(os, "writev", counting_writev)
+        monkeypatch.setattr(os, "pwritev", counting_pwritev)
         records = some_records(400)  # about 3 buffers per record: more than one call's worth
         path = tmp_path / "a.rrc"
         with rr.FileSink(path) as sink:
@@ -166,12 +166,30 @@ class TestFileSink:
         assert bytes(target.data) == rc.encode_record(record)
 
     def test_partial_os_writes_are_resumed(self, tmp_path, monkeypatch):
+        real_pwritev = os.pwritev
+
+        def short_pwritev(fd, buffers, offset):
+            first = memoryview(buffers[0])[: max(1, len(buffers[0]) // 2)]
+            return real_pwritev(fd, [first], offset)
+
+        monkeypatch.setattr(os, "pwritev", short_pwritev)
+        records = some_records(3)
+        path = tmp_path / "a.rrc"
+        with rr.FileSink(path) as sink:
+            for record in records:
+                sink.write(record)
+            sink.write_many(records)
+        expected = b"".join(rc.encode_record(r) for r in records * 2)
+        assert log_records(path.read_bytes()) == expected
+
+    def test_partial_writes_are_resumed_without_pwritev(self, tmp_path, monkeypatch):
         real_writev = os.writev
 
         def short_writev(fd, buffers):
             first = memoryview(buffers[0])[: max(1, len(buffers[0]) // 2)]
             return real_writev(fd, [first])
 
+        monkeypatch.delattr(os, "pwritev")  # as on systems without it
         monkeypatch.setattr(os, "writev", short_writev)
         records = some_records(3)
         path = tmp_path / "a.rrc"
@@ -180,8 +198,11 @@ class TestFileSink:
                 sink.write(record)
         assert log_records(path.read_bytes()) == b"".join(rc.encode_record(r) for r in records)
 
-    def test_a_file_that_takes_no_bytes_raises(self, tmp_path, monkeypatch):
-        monkeypatch.setattr(os, "writev", lambda fd, buffers: 0)
+    @pytest.mark.parametrize("call", ["pwritev", "writev"])
+    def test_a_file_that_takes_no_bytes_raises(self, tmp_path, monkeypatch, call):
+        if call == "writev":
+            monkeypatch.delattr(os, "pwritev")
+        monkeypatch.setattr(os, call, lambda fd, buffers, *offset: 0)
         with rr.FileSink(tmp_path / "a.rrc") as sink, pytest.raises(OSError, match="took none"):
             sink.write(some_records(1)[0])
 
@@ -193,7 +214,8 @@ class TestFileSink:
             sizes.append(len(data))
             return real_write(fd, memoryview(data)[: max(1, len(data) // 2)])
 
-        monkeypatch.delattr(os, "writev")  # as on Windows
+        monkeypatch.delattr(os, "pwritev")  # as on Windows
+        monkeypatch.delattr(os, "writev")
         monkeypatch.setattr(os, "write", short_write)
         records = some_records(3)
         path = tmp_path / "a.rrc"
@@ -287,14 +309,14 @@ def test_same_records_and_clock_give_identical_files(tmp_path):
 
 
 def test_pixels_go_to_the_file_without_a_copy(tmp_path, monkeypatch):
-    real_writev = os.writev
+    real_pwritev = os.pwritev
     seen: list[np.ndarray] = []
 
-    def spy(fd, buffers):
+    def spy(fd, buffers, offset):
         seen.extend(np.frombuffer(b, np.uint8) for b in buffers)
-        return real_writev(fd, buffers)
+        return real_pwritev(fd, buffers, offset)
 
-    monkeypatch.setattr(os, "writev", spy)
+    monkeypatch.setattr(os, "pwritev", spy)
     [record] = some_records(1)
     with rr.FileSink(tmp_path / "a.rrc") as sink:
         sink.write(record)
