@@ -8,12 +8,13 @@ Rules:
   ``first_tick + 1``, ... and one wall-clock reading per record (``log_time_ns``);
 - record ``i`` is ``stamp_record`` of frame ``i``'s message at its timepoint; ``records()``
   builds them (the pixels copied once into immutable memory, or views of given frames);
-- ``encode()`` returns buffers whose concatenation is ``encode_record`` of every record,
+- ``encode()`` gives buffers whose concatenation is ``encode_record`` of every record,
   in order (a property test compares them), without building the records: the message
   metadata and the framing are encoded once per layout; the integers that vary (tick,
   timeline values, clock) are encoded by ``cbor2`` for each run of consecutive records
-  whose integers have the same encoded lengths; then each record's CRC. The pixel buffers
-  are views of the block: a caller that keeps them must copy them;
+  whose integers have the same encoded lengths; each record's CRC is computed when its
+  chunk of buffers is handed out (``EncodedBatch.chunks``). The pixel buffers are views
+  of the block: a caller that keeps them must copy them;
 - the block is read twice (CRC, then by whoever consumes the buffers); a block changed
   in between gives records whose CRC fails, never a silently different frame;
 - pure, and trusted: a batch holds parts the core already checked (the recording
@@ -23,7 +24,7 @@ Rules:
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
 from types import MappingProxyType
 from typing import Any
@@ -48,23 +49,69 @@ _KEYS = {name: cbor2.dumps(name) for name in ("msg", "log_tick", "timepoint", "e
 _CLOCK_KEY = cbor2.dumps("log_time_ns")
 _TICK, _CLOCK = 0, 1  # the first two integer slots; timeline columns follow
 
+_CHUNK_BYTES = 1 << 20  # pixels per chunk: they stay in the CPU cache from CRC to write
+_CHUNK_RECORDS = 400  # at most 801 buffers per chunk: one os.writev takes 1024
 
-@attrs.frozen(eq=False)
+
 class EncodedBatch:
-    """The bytes of a batch's N records: ``parts`` back to back, with each record's span.
+    """The bytes of a batch's N records, as buffers, and where each record is.
 
     ``lengths[i]`` is record ``i``'s byte length and ``pixel_offsets[i]`` where its pixels
-    start in the concatenation of ``parts``.
+    start in the stream of the N records. ``chunks()`` gives the buffers a few records at
+    a time, each record's CRC computed just before (its pixels are then still in the CPU
+    cache when the buffers are written or copied); ``parts`` gives them all.
     """
 
-    parts: list[Part]
-    lengths: Array
-    pixel_offsets: Array
+    __slots__ = ("_after", "_frame", "_heads", "_meta", "_pixels", "lengths", "pixel_offsets")
+
+    def __init__(self, meta: Array, head_lens: Array, pixels: Array, after: bytes) -> None:
+        """Wrap the encoder's buffer of heads and tails (in record order) and the pixels."""
+        frame = pixels[0].nbytes if len(pixels) else 0
+        tail = len(after) + _CRC.size
+        self.lengths: Array = head_lens + (frame + tail)
+        self.pixel_offsets: Array = np.cumsum(self.lengths) - self.lengths + head_lens
+        ends = np.cumsum(head_lens + tail) - tail  # where each head ends in ``meta``
+        self._heads: tuple[list[int], list[int]] = ((ends - head_lens).tolist(), ends.tolist())
+        self._meta, self._after, self._frame = meta, after, frame
+        self._pixels = pixels.data.cast("B") if pixels.size else memoryview(b"")
 
     @property
     def nbytes(self) -> int:
-        """Return the length of the concatenation."""
+        """Return the length of the N records."""
         return int(self.lengths.sum())
+
+    @property
+    def parts(self) -> list[Part]:
+        """Return every buffer, in order (their concatenation is the N records)."""
+        return [part for parts, _ in self.chunks(len(self.lengths) or 1) for part in parts]
+
+    def chunks(self, records: int = 0) -> Iterator[tuple[list[Part], int]]:
+        """Yield the buffers of ``records`` records at a time (0: about 1 MiB), and their size.
+
+        The chunks must be taken in order (each one writes the CRCs its records need).
+        """
+        count, frame, after, meta = len(self.lengths), self._frame, self._after, self._meta
+        step = records or max(1, min(_CHUNK_BYTES // max(frame, 1), _CHUNK_RECORDS))
+        view, pixels = meta.data, self._pixels
+        head_starts, head_ends = self._heads
+        for start in range(0, count, step):
+            stop = min(start + step, count)
+            bounds = range(start * frame, stop * frame + frame, frame)
+            frames = list(map(pixels.__getitem__, map(slice, bounds, bounds[1:])))
+            heads = map(
+                view.__getitem__, map(slice, head_starts[start:stop], head_ends[start:stop])
+            )
+            crcs = list(map(crc32, repeat(after), map(crc32, frames, map(crc32, heads))))
+            at = np.asarray(head_ends[start:stop])[:, None] + _crc_offsets(after)
+            meta[at] = np.array(crcs, "<u4").view(np.uint8).reshape(-1, _CRC.size)
+            ends = head_ends[start:stop]
+            begins = [head_ends[start - 1] if start else 0, *ends[:-1]]  # the previous tail
+            last = stop == count
+            parts: list[Part] = [view[ends[-1] :]] * (2 * (stop - start) + last)
+            parts[0 : 2 * (stop - start) : 2] = map(view.__getitem__, map(slice, begins, ends))
+            parts[1 : 2 * (stop - start) : 2] = frames
+            size = ends[-1] - begins[0] + (stop - start) * frame
+            yield parts, size + (meta.size - ends[-1] if last else 0)
 
 
 @attrs.frozen(eq=False)
@@ -183,36 +230,7 @@ class _BatchEncoder:
                 rows[:, offset : offset + width] = _encoded(self.values[slot][start:stop], width)
             head_lens[start:stop] = layout.head_len
             position += rows.size
-        frame = batch.frames.template.pixels.nbytes  # type: ignore[union-attr]
-        lengths = head_lens + (frame + len(self.after) + _CRC.size)
-        ends = np.cumsum(lengths)
-        meta_ends = np.cumsum(head_lens + tail)
-        head_ends = meta_ends - tail
-        parts, crcs = self._crcs(meta, (head_ends - head_lens).tolist(), head_ends.tolist())
-        crc_at = (meta_ends - _CRC.size)[:, None] + np.arange(_CRC.size)
-        meta[crc_at] = np.array(crcs, "<u4").view(np.uint8).reshape(count, _CRC.size)
-        meta.flags.writeable = False
-        return EncodedBatch(parts=parts, lengths=lengths, pixel_offsets=ends - lengths + head_lens)
-
-    def _crcs(
-        self, meta: Array, starts: list[int], stops: list[int]
-    ) -> tuple[list[Part], list[int]]:
-        """Each record's CRC, and the parts: heads (after the previous tail) and pixels.
-
-        The loops run in C (``map``): this is the only per-record work of the encoder.
-        """
-        view = meta.data
-        block = self.batch.frames.pixels
-        count, frame = len(block), block[0].nbytes
-        pixels = block.data.cast("B") if block.size else memoryview(b"")
-        bounds = range(0, count * frame + frame, frame)
-        frames = list(map(pixels.__getitem__, map(slice, bounds, bounds[1:])))
-        heads = map(view.__getitem__, map(slice, starts, stops))
-        crcs = list(map(crc32, repeat(self.after), map(crc32, frames, map(crc32, heads))))
-        parts: list[Part] = [view[stops[-1] :]] * (2 * count + 1)
-        parts[0 : 2 * count : 2] = map(view.__getitem__, map(slice, [0, *stops[:-1]], stops))
-        parts[1 : 2 * count : 2] = frames
-        return parts, crcs
+        return EncodedBatch(meta, head_lens, batch.frames.pixels, self.after)
 
     def _run_layout(self, widths: tuple[int, ...]) -> _Run:
         """Build the row of records whose integers have encoded ``widths`` (0: omitted)."""
@@ -276,6 +294,11 @@ def _message_layout(template: Any) -> tuple[bytes, int, bytes]:
         after += array.tobytes() + bytes(_pad(array.nbytes))
     after += bytes(_pad(payload_len + _CRC.size))
     return msg, payload_len, bytes(after)
+
+
+def _crc_offsets(after: bytes) -> Array:
+    """Return where a record's CRC bytes are, counted from the end of its head in ``meta``."""
+    return np.arange(len(after), len(after) + _CRC.size)
 
 
 def _cbor_widths(values: Array) -> Array:

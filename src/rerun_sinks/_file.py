@@ -8,8 +8,8 @@ Rules:
 - pixel payloads go to the file with ``os.pwritev`` at their offset (``os.writev``
   where there is none, ``os.write`` where neither is, as on Windows) straight from the
   message's memory (no extra copy): one system call per ``write`` and per
-  ``write_many`` batch (used by ``BackgroundSink``), one per ``_IOV_MAX`` buffers of a
-  ``write_batch`` (``send_columns``: straight from the caller's frames, never
+  ``write_many`` batch (used by ``BackgroundSink``), one per chunk of about
+  1 MiB of a ``write_batch`` (``send_columns``: straight from the caller's frames, never
   buffered); partial writes are resumed; by default nothing is buffered in user space,
   so a killed process loses at most the records of the system calls in flight;
 - ``write_ordered(record)`` (what a recording calls under its lock) reserves the
@@ -188,19 +188,18 @@ class FileSink(Sink):
     def write_batch(self, batch: RecordBatch) -> None:
         """Append the batch's records (``batch.encode()``: no copy of the pixels).
 
-        One ``os.writev`` per ``_IOV_MAX`` buffers; the catalog takes the batch's rows at
-        once. With ``compression``, the batch's records go through ``write_many``.
+        One ``os.writev`` per chunk of about 1 MiB (the CRCs of a chunk computed just
+        before it is written); the catalog takes the batch's rows at once. With
+        ``compression``, the batch's records go through ``write_many``.
         """
         if self.compression is not None:
             self.write_many(batch.records())
             return
         encoded = batch.encode()
-        parts = encoded.parts
         with self._lock:
             self._check_open()
-            for start in range(0, len(parts), _IOV_MAX):
-                chunk = parts[start : start + _IOV_MAX]
-                self._write(chunk, sum(map(_nbytes, chunk)))
+            for parts, size in encoded.chunks():  # about 1 MiB each, at most _IOV_MAX buffers
+                self._write(parts, size)
             if self._catalog is not None:
                 self._catalog.add_batch(self._offset, encoded.lengths, batch)
             self._offset += encoded.nbytes

@@ -72,6 +72,7 @@ from rerun_sinks._sinks import (
     record_nbytes,
 )
 from rerun_sinks._time import (
+    Int64s,
     ThreadTime,
     check_timeline,
     column_times,
@@ -390,10 +391,7 @@ class RecordingEngine:
             return
         timepoint = self._time.timepoint
         if isinstance(checked, ColumnFrames):
-            arrays = {
-                name: (kind, np.array(values, np.int64)) for name, (kind, values) in columns.items()
-            }
-            self._write_batch(path, checked, timepoint, arrays)
+            self._write_batch(path, checked, timepoint, columns)
         else:
             self._write_stamped(path, checked, _column_timepoints(timepoint, columns, len(checked)))
 
@@ -402,7 +400,7 @@ class RecordingEngine:
         path: tuple[str, ...],
         frames: ColumnFrames,
         timepoint: Mapping[str, TimeValue],
-        columns: dict[str, tuple[TimeKind, np.ndarray[Any, Any]]],
+        columns: dict[str, tuple[TimeKind, Int64s]],
     ) -> None:
         """Stamp the frames with consecutive ticks and hand them over as one ``RecordBatch``.
 
@@ -538,21 +536,22 @@ def _write(sink: Sink, records: list[Record]) -> None:
 
 
 def _column_timepoints(
-    base: Mapping[str, TimeValue], columns: dict[str, tuple[Any, list[int]]], count: int
+    base: Mapping[str, TimeValue], columns: dict[str, tuple[TimeKind, Int64s]], count: int
 ) -> list[Mapping[str, TimeValue]]:
     """Each frame's timepoint: the thread's timelines updated with that frame's times."""
     if not columns:
         return [base] * count
+    lists = [(name, kind, values.tolist()) for name, (kind, values) in columns.items()]
     timepoints: list[Mapping[str, TimeValue]] = []
     for index in range(count):
         timepoint = dict(base)
-        for name, (kind, values) in columns.items():
+        for name, kind, values in lists:
             timepoint[name] = new_time_value(kind=kind, value=values[index])
         timepoints.append(MappingProxyType(timepoint))
     return timepoints
 
 
-def _check_column_lengths(columns: Mapping[str, tuple[Any, list[int]]], count: int) -> None:
+def _check_column_lengths(columns: Mapping[str, tuple[TimeKind, Int64s]], count: int) -> None:
     for name, (_, values) in columns.items():
         if len(values) != count:
             msg = (

@@ -187,11 +187,12 @@ class MemorySink(Sink):
 
     def write_batch(self, batch: RecordBatch) -> None:
         """Encode the batch's records (``batch.encode()``, no ``Record`` objects); append them."""
-        parts = batch.encode().parts
+        encoded = batch.encode()
         with self._lock:
             if self._closed:
                 raise SinkClosedError(_closed_message(self))
-            self._stream.writelines(parts)
+            for parts, _ in encoded.chunks():  # each chunk copied while it is in the cache
+                self._stream.writelines(parts)
 
     def flush(self) -> None:
         """Nothing to do: records are in memory as soon as they are written."""

@@ -29,6 +29,7 @@ from rerun_core import TimeValue
 from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value
 
 __all__ = [
+    "Int64s",
     "ThreadTime",
     "check_timeline",
     "column_times",
@@ -117,15 +118,17 @@ def nanos(seconds: object) -> int:
     return int64(round(float(seconds) * 1e9), param="seconds * 1e9")
 
 
+Int64s = np.ndarray[Any, Any]  # one int64 per frame
 _NANOS_PER_UNIT = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "m": 60 * 10**9, "s": 10**9}
 _NANOS_PER_UNIT.update({"ms": 10**6, "us": 10**3, "ns": 1, "W": 7 * 86_400 * 10**9})
 
 
-def column_times(times: object) -> dict[str, tuple[TimeKind, list[int]]]:
+def column_times(times: object) -> dict[str, tuple[TimeKind, Int64s]]:
     """Check ``send_columns(times=...)``: timeline -> (kind, int64 values, one per frame).
 
     Integers are a sequence timeline; float seconds (rounded like ``set_time_seconds``),
     ``np.datetime64`` (nanoseconds since the epoch) and ``np.timedelta64`` a time one.
+    The values come back as a new int64 array, converted once (not value by value).
     """
     if not isinstance(times, Mapping):
         msg = (
@@ -136,7 +139,7 @@ def column_times(times: object) -> dict[str, tuple[TimeKind, list[int]]]:
     return {check_timeline(name): _column(name, values) for name, values in times.items()}
 
 
-def _column(name: str, values: object) -> tuple[TimeKind, list[int]]:
+def _column(name: str, values: object) -> tuple[TimeKind, Int64s]:
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
         msg = f"times[{name!r}] must be a sequence of values, one per frame; got {values!r}."
         raise TypeError(msg)
@@ -146,14 +149,17 @@ def _column(name: str, values: object) -> tuple[TimeKind, list[int]]:
         raise ValueError(msg)
     kind = column.dtype.kind
     if kind in "iu":
-        param = f"times[{name!r}]"
-        return "sequence", [int64(value, param=param) for value in column.tolist()]
+        if kind == "u" and column.size and int(column.max()) > _INT64_MAX:
+            param = f"times[{name!r}]"
+            for value in column.tolist():
+                int64(value, param=param)  # raises for the first value past int64
+        return "sequence", column.astype(np.int64)
     if kind == "f":
-        return "time", [nanos(value) for value in column.tolist()]
+        return "time", np.array([nanos(value) for value in column.tolist()], np.int64)
     if kind in "mM":
         return "time", _nanos(name, column)
     if column.size == 0:
-        return "sequence", []
+        return "sequence", np.zeros(0, np.int64)
     msg = (
         f"times[{name!r}] must hold ints (a sequence timeline), float seconds, np.datetime64 or "
         f"np.timedelta64 (a time timeline); got {column.dtype} values. Pass e.g. "
@@ -162,7 +168,7 @@ def _column(name: str, values: object) -> tuple[TimeKind, list[int]]:
     raise TypeError(msg)
 
 
-def _nanos(name: str, column: np.ndarray[Any, Any]) -> list[int]:
+def _nanos(name: str, column: np.ndarray[Any, Any]) -> Int64s:
     unit, count = np.datetime_data(column.dtype)
     per_unit = _NANOS_PER_UNIT.get(unit)
     if per_unit is None:
@@ -175,4 +181,12 @@ def _nanos(name: str, column: np.ndarray[Any, Any]) -> list[int]:
         msg = f"times[{name!r}] holds NaT; every frame needs a time."
         raise ValueError(msg)
     scale, param = per_unit * count, f"times[{name!r}] in nanoseconds"
-    return [int64(value * scale, param=param) for value in column.view(np.int64).tolist()]
+    units = column.view(np.int64)
+    if (
+        units.size
+        and not _INT64_MIN <= int(units.min()) * scale <= int(units.max()) * scale <= _INT64_MAX
+    ):
+        for value in units.tolist():
+            int64(value * scale, param=param)  # raises for the first value past int64
+    nanoseconds: Int64s = units * scale
+    return nanoseconds

@@ -301,6 +301,18 @@ def test_times_of_every_kind():
     assert mem.records[-1].timepoint == {"kept": TimeValue("sequence", 1)}
 
 
+def test_time_columns_scale_to_nanoseconds_at_the_int64_ends():
+    rec = rr.new_recording("app", strict=True)
+    mem = rec.memory_recording()
+    wall = np.array(["1677-09-22", "1969-12-31T23:59:59", "2262-04-11"], "datetime64[s]")
+    big = np.array([0, 2**63 - 1, 5], np.uint64)
+    rec.send_columns("cam", np.zeros((3, 2, 2), np.uint8), times={"wall": wall, "big": big})
+    assert [r.timepoint["wall"].value for r in mem.records] == [
+        int(value) * 10**9 for value in wall.view(np.int64)
+    ]
+    assert [r.timepoint["big"].value for r in mem.records] == [0, 2**63 - 1, 5]
+
+
 @pytest.mark.parametrize(
     ("times", "error", "match"),
     [
