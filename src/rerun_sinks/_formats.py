@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, Protocol
 
 from rerun_core import Record
-from rerun_core.catalog import INDEX_MAGIC
+from rerun_core.catalog import INDEX_MAGIC, Catalog
 from rerun_sinks.errors import ForeignDataError
 
-__all__ = ["RecordingFormat", "foreign_records", "sniff_format"]
+__all__ = ["ForeignFile", "RecordingFormat", "foreign_records", "open_foreign", "sniff_format"]
 
 RecordingFormat = Literal["rrc", "mcap", "rrd"]
 _RRC = b"\x89RRC"
@@ -107,3 +107,32 @@ def foreign_records(path: str | os.PathLike[str], kind: RecordingFormat) -> Iter
         from rerun_sinks._rrd_reader import read_rrd_records  # noqa: PLC0415 (needs [rerun])
 
         yield from read_rrd_records(path)
+
+
+class ForeignFile(Protocol):
+    """An ``.mcap`` or ``.rrd`` file opened for random access: its catalog and records."""
+
+    catalog: Catalog
+
+    def record(self, position: int) -> Record:
+        """Return the record of catalog row ``position``."""
+        ...
+
+    def close(self) -> None:
+        """Release the file."""
+        ...
+
+
+def open_foreign(path: str | os.PathLike[str], kind: RecordingFormat) -> ForeignFile:
+    """Scan an ``.mcap`` or ``.rrd`` file once into a catalog; records are read again on demand.
+
+    Memory holds the catalog and a locator per record, not the records' pixels (``.rrd``:
+    see ``_rrd_reader.RrdRecords``).
+    """
+    if kind == "mcap":
+        from rerun_sinks._mcap import McapRecords  # noqa: PLC0415 (needs [mcap])
+
+        return McapRecords(path)
+    from rerun_sinks._rrd_reader import RrdRecords  # noqa: PLC0415 (needs [rerun])
+
+    return RrdRecords(path)

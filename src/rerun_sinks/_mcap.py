@@ -59,7 +59,7 @@ from rerun_sinks._foxglove import (
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import ForeignDataError, SinkClosedError
 
-__all__ = ["SIDE_TOPIC_KEY", "McapSink", "read_mcap_records"]
+__all__ = ["SIDE_TOPIC_KEY", "McapRecords", "McapSink", "read_mcap_records"]
 
 PathLike = str | os.PathLike[str]
 Compression = Literal["zstd", "lz4", "none"]
@@ -306,21 +306,28 @@ class _ImageChannel:
 def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
     """Iterate over the records of an MCAP file, in file order.
 
-    ``source`` is a path or a seekable binary stream, read front to back. Files written by
-    :class:`McapSink` give back every record exactly; Foxglove ``RawImage`` /
-    ``CompressedImage`` messages of other writers (protobuf or JSON) give one record each
-    (docs/INTEROP.md); other channels are skipped. Data that cannot become a record raises
+    ``source`` is a path or a seekable binary stream, read front to back chunk by chunk
+    (memory holds a chunk, not the file). Files written by :class:`McapSink` give back
+    every record exactly; Foxglove ``RawImage`` / ``CompressedImage`` messages of other
+    writers (protobuf or JSON) give one record each (docs/INTEROP.md); other channels are
+    skipped. Data that cannot become a record raises
     :class:`~rerun_sinks.errors.ForeignDataError`; a damaged or missing tail (a file cut
     before ``close()``) raises ``rerun_core.DecodeError`` after the records before it.
     """
+    decode = _decoder("read_mcap_records")
+    return _records(decode, source)
+
+
+def _decoder(what: str) -> Any:
+    """Return the ``_mcap_decode`` module; ``ImportError`` with the install hint without it."""
     try:
-        import mcap.stream_reader  # noqa: F401, PLC0415
+        import mcap.records  # noqa: F401, PLC0415
 
         from rerun_sinks import _mcap_decode  # noqa: PLC0415
     except ImportError as err:
-        msg = _missing_extra("read_mcap_records")
+        msg = _missing_extra(what)
         raise ImportError(msg) from err
-    return _records(_mcap_decode, source)
+    return _mcap_decode
 
 
 def _records(decode: Any, source: PathLike | BinaryIO) -> Iterator[Record]:
@@ -330,27 +337,154 @@ def _records(decode: Any, source: PathLike | BinaryIO) -> Iterator[Record]:
             stream: IO[bytes] = stack.enter_context(open(source, "rb"))
         else:
             stream = cast(IO[bytes], source)
-        pending: dict[tuple[str, str, int], FoxgloveImage] = {}
-        tick = 0
-        for library, schema, channel, message in decode.mcap_messages(stream):
-            if library == _LEGACY_LIBRARY:  # rerun-core 0.1: the sidecar has every record
-                if channel.message_encoding == _LEGACY_ENCODING:
-                    yield decode_record(message.data)
-                continue
-            name = "" if schema is None else schema.name
-            where = f"{channel.topic!r} (message {message.sequence})"
-            if name == decode.SIDE_SCHEMA:
-                side = _decoded(decode.decode_side, name, channel.message_encoding, message, where)
-                yield _side_record(side, channel.topic, pending, where)
-            elif name in (RAW_IMAGE, COMPRESSED_IMAGE):
-                encoding = channel.message_encoding
-                image = _decoded(decode.decode_foxglove_image, name, encoding, message, where)
-                side_topic = channel.metadata.get(SIDE_TOPIC_KEY)
-                if side_topic is not None:
-                    pending[(side_topic, name, message.sequence)] = image
-                else:
-                    yield foreign_record(channel.topic, image, message.log_time, tick)
-                    tick += 1
+        for record, _ in _rows(decode, decode.McapFile(stream), strict=True):
+            yield record
+
+
+_NO_IMAGE = (0, -1)  # the image locator of a record without a Foxglove image
+
+
+def _rows(decode: Any, file: Any, *, strict: bool) -> Iterator[tuple[Record, _Row]]:
+    """Yield every record of ``file`` (a ``McapFile``) and where to read it again.
+
+    Our image messages wait for their side record (by side topic, schema and sequence)
+    as a locator; only the latest image is held decoded (the writer logs an image's side
+    record right after it); an older one is read again from the file.
+    """
+    pending: dict[tuple[str, str, int], Any] = {}
+    latest: tuple[Any, FoxgloveImage | None] = (None, None)
+    tick = 0
+    for channel, message, locator in file.messages(strict=strict):
+        if file.library == _LEGACY_LIBRARY:  # rerun-core 0.1: the sidecar has every record
+            if channel.message_encoding == _LEGACY_ENCODING:
+                yield decode_record(message.data), (locator, _NO_IMAGE, 0)
+            continue
+        schema = file.schemas.get(channel.schema_id)
+        name = "" if schema is None else schema.name
+        where = f"{channel.topic!r} (message {message.sequence})"
+        if name == decode.SIDE_SCHEMA:
+            side = _decoded(decode.decode_side, name, channel.message_encoding, message, where)
+            key, image_at = _claim(side, channel.topic, pending, where, lenient=file.damaged)
+            if key is None and image_at is not None:
+                continue  # its image was in a damaged chunk, skipped
+            image = None
+            if key is not None and image_at is not None:
+                image = latest[1] if latest[0] == key else _image_at(decode, file, image_at)
+            yield _side_record(side, image, where), (locator, image_at or _NO_IMAGE, 0)
+        elif name in (RAW_IMAGE, COMPRESSED_IMAGE):
+            encoding = channel.message_encoding
+            image = _decoded(decode.decode_foxglove_image, name, encoding, message, where)
+            side_topic = channel.metadata.get(SIDE_TOPIC_KEY)
+            if side_topic is not None:
+                key = (side_topic, name, message.sequence)
+                pending[key] = locator
+                latest = (key, image)
+            else:
+                yield (
+                    foreign_record(channel.topic, image, message.log_time, tick),
+                    (
+                        locator,
+                        _NO_IMAGE,
+                        tick,
+                    ),
+                )
+                tick += 1
+
+
+_Locator = tuple[int, int]
+_Row = tuple[_Locator, _Locator, int]  # side (or only) message, image message, foreign tick
+
+
+def _claim(
+    side: Any, topic: str, pending: dict[tuple[str, str, int], Any], where: str, *, lenient: bool
+) -> tuple[tuple[str, str, int] | None, _Locator | None]:
+    """Return the key and locator of the image ``side`` (on ``topic``) refers to.
+
+    ``(None, None)`` for a side record without an image; ``(None, (0, -1))`` for one whose
+    image is missing in a file with skipped damage.
+    """
+    if not side.HasField("image_sequence"):
+        return None, None
+    compressed = side.kind == "image" and not side.HasField("dtype")
+    schema = COMPRESSED_IMAGE if compressed else RAW_IMAGE
+    key = (topic, schema, side.image_sequence)
+    locator = pending.pop(key, None)
+    if locator is None:
+        if lenient:
+            return None, _NO_IMAGE
+        msg = f"the side record on {where} refers to {schema} {key[2]}, which is missing"
+        raise ForeignDataError(msg)
+    return key, locator
+
+
+def _image_at(decode: Any, file: Any, locator: _Locator) -> FoxgloveImage:
+    channel, message = file.message(locator)
+    schema = file.schemas[channel.schema_id].name
+    where = f"{channel.topic!r} (message {message.sequence})"
+    image: FoxgloveImage = _decoded(
+        decode.decode_foxglove_image, schema, channel.message_encoding, message, where
+    )
+    return image
+
+
+def _record_at(decode: Any, file: Any, row: _Row) -> Record:
+    """Read the record of ``row`` (as :func:`_rows` gave it) back from ``file``."""
+    locator, image_at, tick = row
+    channel, message = file.message(locator)
+    if file.library == _LEGACY_LIBRARY:
+        return decode_record(message.data)
+    schema = file.schemas[channel.schema_id].name
+    where = f"{channel.topic!r} (message {message.sequence})"
+    if schema == decode.SIDE_SCHEMA:
+        side = _decoded(decode.decode_side, schema, channel.message_encoding, message, where)
+        image = None if image_at[1] < 0 else _image_at(decode, file, image_at)
+        return _side_record(side, image, where)
+    image = _decoded(decode.decode_foxglove_image, schema, channel.message_encoding, message, where)
+    return foreign_record(channel.topic, image, message.log_time, tick)
+
+
+class McapRecords:
+    """The records of an ``.mcap`` file by position: a catalog and re-reads (``open_recording``).
+
+    One scan, chunk by chunk, builds the catalog and keeps a locator per record (chunk
+    offset and message offset, of the side and of the image message); a record is read
+    again from its chunk when asked (a few decompressed chunks are cached). A damaged
+    chunk is skipped, a torn tail ends the records (``rerun_core.DecodeError`` is never
+    raised for damage here).
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        """Scan the file at ``path``; it stays open until :meth:`close`."""
+        import numpy as np  # noqa: PLC0415
+
+        from rerun_core.catalog import CatalogBuilder  # noqa: PLC0415
+
+        self._decode = _decoder("open_recording")
+        self._stream = open(path, "rb")  # noqa: SIM115 (closed by close())
+        try:
+            self._file = self._decode.McapFile(self._stream)
+            builder = CatalogBuilder()
+            rows: list[int] = []
+            for position, (record, (side, image, tick)) in enumerate(
+                _rows(self._decode, self._file, strict=False)
+            ):
+                builder.add(position, 0, record)
+                rows.extend((*side, *image, tick))
+        except BaseException:
+            self._stream.close()
+            raise
+        self.catalog = builder.build()
+        self._rows = np.array(rows, np.int64).reshape(-1, 5)
+
+    def record(self, position: int) -> Record:
+        """Return the record of catalog row ``position``."""
+        side_chunk, side_at, image_chunk, image_at, tick = self._rows[position].tolist()
+        row = ((side_chunk, side_at), (image_chunk, image_at), tick)
+        return _record_at(self._decode, self._file, row)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._stream.close()
 
 
 def _decoded(
@@ -363,22 +497,8 @@ def _decoded(
         raise ForeignDataError(msg) from err
 
 
-def _side_record(
-    side: Any, topic: str, pending: dict[tuple[str, str, int], FoxgloveImage], where: str
-) -> Record:
-    """Rebuild the record of ``side`` (on ``topic``) with its image, taken from ``pending``.
-
-    ``pending`` holds our images not yet claimed, by (their side topic, schema, sequence).
-    """
-    image = None
-    if side.HasField("image_sequence"):
-        compressed = side.kind == "image" and not side.HasField("dtype")
-        schema = COMPRESSED_IMAGE if compressed else RAW_IMAGE
-        key = (topic, schema, side.image_sequence)
-        image = pending.pop(key, None)
-        if image is None:
-            msg = f"the side record on {where} refers to {schema} {key[2]}, which is missing"
-            raise ForeignDataError(msg)
+def _side_record(side: Any, image: FoxgloveImage | None, where: str) -> Record:
+    """Rebuild the record of ``side`` with its image."""
     try:
         return record_from_side(side, image)
     except ForeignDataError:

@@ -2,8 +2,8 @@
 
 Rules:
 - the first bytes pick the format; an ``.rrc`` file is memory-mapped read-only and its
-  payload arrays are views of the map; ``.mcap`` and ``.rrd`` files are read whole by
-  their readers (a scan) and have no index;
+  payload arrays are views of the map; ``.mcap`` and ``.rrd`` files are scanned once by
+  their readers into a catalog (no pixels kept) and records are read again on demand;
 - the catalog (one row per log record) comes from the file's index when it is valid,
   else from a scan front to back; both give the same rows, so every answer is the
   same either way (``indexed`` says which was used);
@@ -30,13 +30,12 @@ from rerun_core import InvalidArgumentError, Record, format_entity_path, parse_e
 from rerun_core.catalog import (
     MSG_KINDS,
     Catalog,
-    CatalogBuilder,
     decode_record_at,
     read_index,
     scan_catalog,
 )
 from rerun_sinks._data import records_to_arrow, records_to_parquet
-from rerun_sinks._formats import foreign_records, sniff_format
+from rerun_sinks._formats import ForeignFile, open_foreign, sniff_format
 
 __all__ = ["RecordingFile", "open_recording"]
 
@@ -59,7 +58,7 @@ class RecordingFile:
         record_at: Callable[[int], Record],
         *,
         indexed: bool,
-        resource: mmap.mmap | None = None,
+        resource: mmap.mmap | ForeignFile | None = None,
     ) -> None:
         """Wrap a catalog and a function that decodes the record of a row (internal)."""
         self.name = name
@@ -359,17 +358,14 @@ def open_recording(path: PathLike) -> RecordingFile:
     """Open a recording file for random access and queries (see :class:`RecordingFile`).
 
     The first bytes pick the format: ``.rrc`` (memory-mapped; its index is used when
-    valid), ``.mcap`` or ``.rrd`` (read whole by their readers); anything else raises
+    valid), ``.mcap`` or ``.rrd`` (scanned by their readers); anything else raises
     ``ForeignDataError`` naming what the file is.
     """
     name = os.fspath(path)
     kind = sniff_format(name)
     if kind != "rrc":
-        records = list(foreign_records(name, kind))
-        builder = CatalogBuilder()
-        for position, record in enumerate(records):
-            builder.add(position, 0, record)
-        return RecordingFile(name, builder.build(), records.__getitem__, indexed=False)
+        foreign = open_foreign(name, kind)
+        return RecordingFile(name, foreign.catalog, foreign.record, indexed=False, resource=foreign)
     with Path(name).open("rb") as file:
         size = os.fstat(file.fileno()).st_size
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None

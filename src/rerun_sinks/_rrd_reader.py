@@ -3,10 +3,11 @@
 Rules:
 - needs the ``[rerun]`` extra (rerun-sdk's ``rerun.chunk.RrdReader``); without it the call
   raises ``ImportError`` with the install command;
-- reads the file's first recording, chunk by chunk (rerun-sdk's order), each chunk row by
-  row; a row holding an ``Image``, ``EncodedImage``, ``DepthImage``, ``SegmentationImage``
-  or ``AnnotationContext`` (first instance of the batch) is one record at the chunk's entity
-  path; rows and components of other archetypes are skipped;
+- reads the file's first recording, chunk by chunk (rerun-sdk's lazy stream, in its
+  order; memory holds one chunk), each chunk row by row; a row holding an ``Image``,
+  ``EncodedImage``, ``DepthImage``, ``SegmentationImage`` or ``AnnotationContext`` (first
+  instance of the batch) is one record at the chunk's entity path; rows and components
+  of other archetypes are skipped;
 - every index column of the row is a timeline: ``int64`` -> ``sequence``, ``timestamp`` and
   ``duration`` (ns) -> ``time``; ``log_time`` (rerun's own timeline) is also the record's
   ``log_time_ns`` (0 without it); ``log_tick`` counts the records yielded, from 0; static
@@ -19,7 +20,7 @@ Rules:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from rerun_core import (
 )
 from rerun_sinks.errors import ForeignDataError
 
-__all__ = ["read_rrd_records"]
+__all__ = ["RrdRecords", "read_rrd_records"]
 
 PathLike = str | os.PathLike[str]
 
@@ -57,9 +58,16 @@ Build = Callable[[Any, int], Message | None]
 def read_rrd_records(path: PathLike) -> Iterator[Record]:
     """Yield the image, depth, segmentation and annotation records of an ``.rrd`` file.
 
-    Raises ``ImportError`` (with the install command) at the call when rerun-sdk is
-    missing, and rerun-sdk's own error for a file it cannot read.
+    Reads chunk by chunk (memory holds one chunk, not the file). Raises ``ImportError``
+    (with the install command) at the call when rerun-sdk is missing, and rerun-sdk's own
+    error for a file it cannot read.
     """
+    stream = _chunk_stream(path)
+    return (record for record, _ in _located(stream))
+
+
+def _chunk_stream(path: PathLike) -> Any:
+    """Return rerun-sdk's lazy stream over the chunks of the file's first recording."""
     try:
         from rerun.chunk import RrdReader  # noqa: PLC0415
     except ImportError as err:
@@ -67,38 +75,107 @@ def read_rrd_records(path: PathLike) -> Iterator[Record]:
             f"read_rrd_records needs the optional 'rerun-sdk' package; install it: {_INSTALL_HINT}"
         )
         raise ImportError(msg) from err
-    chunks = RrdReader(os.fspath(path)).stream().to_chunks()
-    return _records(chunks)
+    return RrdReader(os.fspath(path)).stream()
 
 
-def _records(chunks: Any) -> Iterator[Record]:
+class _Chunk:
+    """One chunk as rows are read from it: entity, Arrow batch, builders, index columns."""
+
+    __slots__ = ("batch", "builders", "entity", "static", "times")
+
+    def __init__(self, chunk: Any) -> None:
+        self.entity = str(chunk.entity_path)
+        self.static = bool(chunk.is_static)
+        self.batch = chunk.to_record_batch()
+        names = self.batch.schema.names
+        self.builders = [build for column, build in _BUILDERS if column in names]
+        self.times = _index_columns(self.batch) if self.builders else []
+
+    def record(self, row: int, builder: int, tick: int) -> Record | None:
+        """Return the record of ``builders[builder]`` at ``row``, if the row has one."""
+        msg = _build(self.builders[builder], self.batch, row, self.entity)
+        if msg is None:
+            return None
+        timepoint = {
+            name: TimeValue(kind, values[row])
+            for name, kind, values in self.times
+            if values[row] is not None
+        }
+        return make_record(
+            self.entity,
+            msg,
+            timepoint=timepoint or None,
+            timeless=self.static,
+            log_tick=tick,
+            log_time_ns=_log_time(timepoint),
+        )
+
+
+def _located(chunks: Iterable[Any]) -> Iterator[tuple[Record, tuple[int, int, int, int]]]:
+    """Yield every record and where it is: (chunk number, row, builder, tick)."""
     tick = 0
-    for chunk in chunks:
-        entity = str(chunk.entity_path)
-        batch = chunk.to_record_batch()
-        builders = [build for column, build in _BUILDERS if column in batch.schema.names]
-        if not builders:
-            continue
-        times = _index_columns(batch)
-        for row in range(batch.num_rows):
-            for build in builders:
-                msg = _build(build, batch, row, entity)
-                if msg is None:
-                    continue
-                timepoint = {
-                    name: TimeValue(kind, values[row])
-                    for name, kind, values in times
-                    if values[row] is not None
-                }
-                yield make_record(
-                    entity,
-                    msg,
-                    timepoint=timepoint or None,
-                    timeless=bool(chunk.is_static),
-                    log_tick=tick,
-                    log_time_ns=_log_time(timepoint),
-                )
-                tick += 1
+    for number, chunk in enumerate(chunks):
+        rows = _Chunk(chunk)
+        for row in range(rows.batch.num_rows if rows.builders else 0):
+            for builder in range(len(rows.builders)):
+                record = rows.record(row, builder, tick)
+                if record is not None:
+                    yield record, (number, row, builder, tick)
+                    tick += 1
+
+
+class RrdRecords:
+    """The records of an ``.rrd`` file by position (``open_recording``).
+
+    One pass over rerun-sdk's chunk stream builds the catalog and keeps (chunk number,
+    row, builder, tick) per record. rerun-sdk 0.41 offers no random access to one chunk
+    (``LazyStore`` only streams), so a record is read again through a forward cursor
+    over a fresh stream: reads in file order (iteration, queries) make one more pass;
+    going backwards starts a new pass. Memory holds one chunk, never the file.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        """Scan the file at ``path``."""
+        from rerun_core.catalog import CatalogBuilder  # noqa: PLC0415
+
+        self._path = path
+        builder = CatalogBuilder()
+        rows: list[int] = []
+        for position, (record, where) in enumerate(_located(_chunk_stream(path))):
+            builder.add(position, 0, record)
+            rows.extend(where)
+        self.catalog = builder.build()
+        self._rows = np.array(rows, np.int64).reshape(-1, 4)
+        self._cursor: tuple[Iterator[Any], int, _Chunk | None] | None = None
+
+    def record(self, position: int) -> Record:
+        """Return the record of catalog row ``position``."""
+        number, row, builder, tick = self._rows[position].tolist()
+        record = self._chunk(number).record(row, builder, tick)
+        if record is None:
+            msg = f"{os.fspath(self._path)} changed since it was opened: record {position} is gone"
+            raise ForeignDataError(msg)
+        return record
+
+    def _chunk(self, number: int) -> _Chunk:
+        cursor = self._cursor
+        if cursor is None or cursor[1] > number:
+            cursor = (iter(_chunk_stream(self._path)), -1, None)
+        chunks, at, current = cursor
+        while at < number:
+            chunk = next(chunks, None)
+            if chunk is None:
+                msg = f"{os.fspath(self._path)} changed since it was opened: chunk {number} is gone"
+                raise ForeignDataError(msg)
+            at += 1
+            current = _Chunk(chunk) if at == number else None
+        assert current is not None
+        self._cursor = (chunks, at, current)
+        return current
+
+    def close(self) -> None:
+        """Drop the cursor."""
+        self._cursor = None
 
 
 def _build(build: Build, batch: Any, row: int, entity: str) -> Message | None:

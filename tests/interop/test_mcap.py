@@ -475,7 +475,7 @@ def test_missing_extra_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'rerun-core\[mcap\]'"):
         McapSink(tmp_path / "x.mcap")
     assert not (tmp_path / "x.mcap").exists()
-    monkeypatch.setitem(sys.modules, "mcap.stream_reader", None)
+    monkeypatch.setitem(sys.modules, "mcap.records", None)
     with pytest.raises(ImportError, match=r"pip install 'rerun-core\[mcap\]'"):
         read_mcap_records(tmp_path / "x.mcap")  # raises at the call, not at iteration
 
