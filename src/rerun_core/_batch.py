@@ -42,14 +42,14 @@ from rerun_core._wire import CONVERTER, ArraySpec, _msg_meta
 
 __all__ = ["EncodedBatch", "RecordBatch"]
 
-Part = bytes | memoryview
+Part = bytes | memoryview | np.ndarray[Any, Any]  # buffers: anything with the buffer protocol
 Array = np.ndarray[Any, Any]
 _PREFIX = struct.Struct("<4sBBHIQ")  # the record header without its CRC
 _KEYS = {name: cbor2.dumps(name) for name in ("msg", "log_tick", "timepoint", "entity_path")}
 _CLOCK_KEY = cbor2.dumps("log_time_ns")
 _TICK, _CLOCK = 0, 1  # the first two integer slots; timeline columns follow
 
-_CHUNK_BYTES = 1 << 20  # pixels per chunk: they stay in the CPU cache from CRC to write
+_CHUNK_BYTES = 4 << 20  # pixels per chunk: they stay in the CPU cache from CRC to write
 _CHUNK_RECORDS = 400  # at most 801 buffers per chunk: one os.writev takes 1024
 
 
@@ -59,21 +59,40 @@ class EncodedBatch:
     ``lengths[i]`` is record ``i``'s byte length and ``pixel_offsets[i]`` where its pixels
     start in the stream of the N records. ``chunks()`` gives the buffers a few records at
     a time, each record's CRC computed just before (its pixels are then still in the CPU
-    cache when the buffers are written or copied); ``parts`` gives them all.
+    cache when the buffers are written or copied); ``parts`` gives them all. The buffers
+    are ``bytes``-like (the buffer protocol: numpy rows, memoryviews).
     """
 
-    __slots__ = ("_after", "_frame", "_heads", "_meta", "_pixels", "lengths", "pixel_offsets")
+    __slots__ = (
+        "_after",
+        "_crc_at",
+        "_frames",
+        "_glue",
+        "_heads",
+        "_meta",
+        "lengths",
+        "pixel_offsets",
+    )
 
-    def __init__(self, meta: Array, head_lens: Array, pixels: Array, after: bytes) -> None:
-        """Wrap the encoder's buffer of heads and tails (in record order) and the pixels."""
-        frame = pixels[0].nbytes if len(pixels) else 0
+    def __init__(
+        self, meta: Array, rows: list[tuple[Array, int]], pixels: Array, after: bytes
+    ) -> None:
+        """Wrap the encoder's buffer: per run, its rows (previous tail, head) and head length.
+
+        ``meta`` ends with the last record's tail; every record's CRC goes at the end of
+        the tail that follows its pixels.
+        """
         tail = len(after) + _CRC.size
-        self.lengths: Array = head_lens + (frame + tail)
+        head_lens = np.concatenate([np.full(len(r), head, np.int64) for r, head in rows])
+        self.lengths: Array = head_lens + (pixels[0].nbytes + tail)
         self.pixel_offsets: Array = np.cumsum(self.lengths) - self.lengths + head_lens
-        ends = np.cumsum(head_lens + tail) - tail  # where each head ends in ``meta``
-        self._heads: tuple[list[int], list[int]] = ((ends - head_lens).tolist(), ends.tolist())
-        self._meta, self._after, self._frame = meta, after, frame
-        self._pixels = pixels.data.cast("B") if pixels.size else memoryview(b"")
+        row_ends = np.cumsum(head_lens + tail)
+        self._crc_at: Array = (row_ends + tail - _CRC.size)[:, None] + np.arange(_CRC.size)
+        self._glue: list[Array] = [row for run, _ in rows for row in run]  # tail, then head
+        self._heads: list[Array] = [head for run, _ in rows for head in run[:, tail:]]
+        self._glue[0] = self._heads[0]  # the first record follows no tail
+        self._frames: list[Array] = list(pixels.reshape(len(pixels), -1).view(np.uint8))
+        self._meta, self._after = meta, after
 
     @property
     def nbytes(self) -> int:
@@ -83,35 +102,29 @@ class EncodedBatch:
     @property
     def parts(self) -> list[Part]:
         """Return every buffer, in order (their concatenation is the N records)."""
-        return [part for parts, _ in self.chunks(len(self.lengths) or 1) for part in parts]
+        return [part for parts, _ in self.chunks(len(self.lengths)) for part in parts]
 
     def chunks(self, records: int = 0) -> Iterator[tuple[list[Part], int]]:
-        """Yield the buffers of ``records`` records at a time (0: about 1 MiB), and their size.
+        """Yield the buffers of ``records`` records at a time (0: about 4 MiB), and their size.
 
         The chunks must be taken in order (each one writes the CRCs its records need).
         """
-        count, frame, after, meta = len(self.lengths), self._frame, self._after, self._meta
+        count, after, meta = len(self.lengths), self._after, self._meta
+        frame = self._frames[0].nbytes
         step = records or max(1, min(_CHUNK_BYTES // max(frame, 1), _CHUNK_RECORDS))
-        view, pixels = meta.data, self._pixels
-        head_starts, head_ends = self._heads
         for start in range(0, count, step):
             stop = min(start + step, count)
-            bounds = range(start * frame, stop * frame + frame, frame)
-            frames = list(map(pixels.__getitem__, map(slice, bounds, bounds[1:])))
-            heads = map(
-                view.__getitem__, map(slice, head_starts[start:stop], head_ends[start:stop])
-            )
+            frames, heads = self._frames[start:stop], self._heads[start:stop]
             crcs = list(map(crc32, repeat(after), map(crc32, frames, map(crc32, heads))))
-            at = np.asarray(head_ends[start:stop])[:, None] + _crc_offsets(after)
-            meta[at] = np.array(crcs, "<u4").view(np.uint8).reshape(-1, _CRC.size)
-            ends = head_ends[start:stop]
-            begins = [head_ends[start - 1] if start else 0, *ends[:-1]]  # the previous tail
-            last = stop == count
-            parts: list[Part] = [view[ends[-1] :]] * (2 * (stop - start) + last)
-            parts[0 : 2 * (stop - start) : 2] = map(view.__getitem__, map(slice, begins, ends))
-            parts[1 : 2 * (stop - start) : 2] = frames
-            size = ends[-1] - begins[0] + (stop - start) * frame
-            yield parts, size + (meta.size - ends[-1] if last else 0)
+            meta[self._crc_at[start:stop]] = np.array(crcs, "<u4").view(np.uint8).reshape(-1, 4)
+            glue = self._glue[start:stop]
+            parts: list[Part] = [*glue, *frames]
+            parts[0::2], parts[1::2] = glue, frames
+            size = sum(map(len, glue)) + len(frames) * frame
+            if stop == count:
+                parts.append(meta[-len(after) - _CRC.size :])
+                size += len(after) + _CRC.size
+            yield parts, size
 
 
 @attrs.frozen(eq=False)
@@ -219,18 +232,19 @@ class _BatchEncoder:
                 layout = layouts[key] = self._run_layout(key)
             runs.append((start, stop, layout))
         tail = len(self.after) + _CRC.size
-        meta = np.empty(sum((b - a) * (r.head_len + tail) for a, b, r in runs), np.uint8)
-        head_lens = np.empty(count, np.int64)
+        meta = np.empty(sum((b - a) * r.row.size for a, b, r in runs) + tail, np.uint8)
+        rows: list[tuple[Array, int]] = []
         position = 0
         for start, stop, layout in runs:
-            rows = meta[position : position + (stop - start) * layout.row.size]
-            rows = rows.reshape(stop - start, layout.row.size)
-            rows[:] = layout.row
+            run = meta[position : position + (stop - start) * layout.row.size]
+            run = run.reshape(stop - start, layout.row.size)
+            run[:] = layout.row
             for slot, offset, width in layout.slots:
-                rows[:, offset : offset + width] = _encoded(self.values[slot][start:stop], width)
-            head_lens[start:stop] = layout.head_len
-            position += rows.size
-        return EncodedBatch(meta, head_lens, batch.frames.pixels, self.after)
+                run[:, offset : offset + width] = _encoded(self.values[slot][start:stop], width)
+            rows.append((run, layout.head_len))
+            position += run.size
+        meta[position:] = np.frombuffer(self.after + bytes(_CRC.size), np.uint8)
+        return EncodedBatch(meta, rows, batch.frames.pixels, self.after)
 
     def _run_layout(self, widths: tuple[int, ...]) -> _Run:
         """Build the row of records whose integers have encoded ``widths`` (0: omitted)."""
@@ -265,7 +279,9 @@ class _BatchEncoder:
         )
         head = header + _CRC.pack(crc32(header)) + meta
         head += bytes(_pad(len(head)))
-        return _Run(head + self.after + bytes(_CRC.size), len(head), slots)
+        tail = self.after + bytes(_CRC.size)  # the previous record's tail comes first
+        moved = [(slot, len(tail) + offset, width) for slot, offset, width in slots]
+        return _Run(tail + head, len(head), moved)
 
 
 def _message_layout(template: Any) -> tuple[bytes, int, bytes]:
@@ -294,11 +310,6 @@ def _message_layout(template: Any) -> tuple[bytes, int, bytes]:
         after += array.tobytes() + bytes(_pad(array.nbytes))
     after += bytes(_pad(payload_len + _CRC.size))
     return msg, payload_len, bytes(after)
-
-
-def _crc_offsets(after: bytes) -> Array:
-    """Return where a record's CRC bytes are, counted from the end of its head in ``meta``."""
-    return np.arange(len(after), len(after) + _CRC.size)
 
 
 def _cbor_widths(values: Array) -> Array:

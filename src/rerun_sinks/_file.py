@@ -9,7 +9,7 @@ Rules:
   where there is none, ``os.write`` where neither is, as on Windows) straight from the
   message's memory (no extra copy): one system call per ``write`` and per
   ``write_many`` batch (used by ``BackgroundSink``), one per chunk of about
-  1 MiB of a ``write_batch`` (``send_columns``: straight from the caller's frames, never
+  4 MiB of a ``write_batch`` (``send_columns``: straight from the caller's frames, never
   buffered); partial writes are resumed; by default nothing is buffered in user space,
   so a killed process loses at most the records of the system calls in flight;
 - ``write_ordered(record)`` (what a recording calls under its lock) reserves the
@@ -188,7 +188,7 @@ class FileSink(Sink):
     def write_batch(self, batch: RecordBatch) -> None:
         """Append the batch's records (``batch.encode()``: no copy of the pixels).
 
-        One ``os.writev`` per chunk of about 1 MiB (the CRCs of a chunk computed just
+        One ``os.pwritev`` per chunk of about 4 MiB (the CRCs of a chunk computed just
         before it is written); the catalog takes the batch's rows at once. With
         ``compression``, the batch's records go through ``write_many``.
         """
@@ -198,8 +198,8 @@ class FileSink(Sink):
         encoded = batch.encode()
         with self._lock:
             self._check_open()
-            for parts, size in encoded.chunks():  # about 1 MiB each, at most _IOV_MAX buffers
-                self._write(parts, size)
+            for parts, size in encoded.chunks():  # about 4 MiB each, at most _IOV_MAX buffers
+                self._write(cast(list[Part], parts), size)  # buffers of any kind
             if self._catalog is not None:
                 self._catalog.add_batch(self._offset, encoded.lengths, batch)
             self._offset += encoded.nbytes

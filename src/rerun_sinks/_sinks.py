@@ -192,7 +192,7 @@ class MemorySink(Sink):
             if self._closed:
                 raise SinkClosedError(_closed_message(self))
             for parts, _ in encoded.chunks():  # each chunk copied while it is in the cache
-                self._stream.writelines(parts)
+                self._stream.writelines(cast(list[bytes], parts))  # buffers of any kind
 
     def flush(self) -> None:
         """Nothing to do: records are in memory as soon as they are written."""
