@@ -1,7 +1,7 @@
 """Recordings as data: to_parquet throughput, engine queries, and peak memory (issue 14).
 
-    python benchmarks/bench_dataframes.py [--gb 1.0] [--runs 3] [--big-gb 3.0] [--limit-mib 256]
-                                          [--tmp-dir /tmp] [--out FILE]
+    python benchmarks/bench_dataframes.py [--gb 1.0] [--runs 3] [--small-mb 100] [--big-gb 3.0]
+                                          [--limit-mib 256] [--tmp-dir /tmp] [--out FILE]
 
 1. Writes a recording of 640x480 frames (RGB u8 camera-like, depth u16, segmentation u8;
    ``frame`` and ``sensor_time`` timelines) of about ``--gb`` GB to an ``.rrc`` file.
@@ -10,6 +10,8 @@
    the same N (every record of the file) for both; MB/s = pixel bytes / seconds.
 3. DuckDB and Polars queries over that Parquet file (group-by count, a time-range filter
    fetching pixels, one frame by number); median of ``--runs``.
+   Then step 2 again on ``--small-mb`` MB of 64x64 RGB frames, where the cost per record
+   (decoding it, building its row) outweighs the pixels.
 4. Peak memory under a hard limit: a second recording of ``--big-gb`` GB, then
    ``to_arrow`` (batches consumed and dropped), ``to_parquet`` and ``from_parquet`` (records
    consumed and dropped), each in a fresh child process whose own memory is capped with
@@ -81,7 +83,22 @@ def _median_best(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} s [best {min(values):.3f}]"
 
 
-def bench_to_parquet(rrc: Path, work: Path, runs: int, pixel_bytes: int) -> list[str]:
+def make_small_recording(path: Path, mb: float) -> tuple[int, int]:
+    """Write distinct 64x64 RGB u8 noise frames (12 KiB each, incompressible) of about
+    ``mb`` MB; return (records, pixel bytes)."""
+    count = max(1, int(mb * MB / (64 * 64 * 3)))
+    frames = np.random.default_rng(11).integers(0, 256, (count, 64, 64, 3), np.uint8)
+    rec = rr.new_recording("bench-dataframes-small", strict=True, sink=rr.FileSink(path))
+    for index in range(count):
+        rec.set_time_sequence("frame", index)
+        rec.log_image("world/camera/small", frames[index])
+    rec.disconnect()
+    return count, frames.nbytes
+
+
+def bench_to_parquet(
+    rrc: Path, work: Path, runs: int, pixel_bytes: int, heading: str = "to_parquet throughput"
+) -> list[str]:
     with rr.open_recording(rrc) as f:
         table = f.to_arrow().read_all()
     options = {
@@ -121,7 +138,7 @@ def bench_to_parquet(rrc: Path, work: Path, runs: int, pixel_bytes: int) -> list
         )
 
     return [
-        "### to_parquet throughput",
+        f"### {heading}",
         "",
         f"N = {table.num_rows} records ({pixel_bytes / MB:,.0f} MB of pixels), "
         f"{runs} interleaved runs each (who runs first alternates), zstd, statistics and page "
@@ -369,6 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--limit-mib", type=int, default=256, help="the memory limit of that run (default 256)"
     )
+    parser.add_argument(
+        "--small-mb",
+        type=float,
+        default=100.0,
+        help="a recording of 64x64 frames for to_parquet's per-record cost (default 100; 0: none)",
+    )
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
@@ -391,6 +414,12 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_to_parquet(rrc, work, args.runs, pixel_bytes)
         lines += bench_queries(work / "ours.parquet", args.runs, frames)
         rrc.unlink()
+        if args.small_mb > 0:
+            small = work / "small.rrc"
+            _, small_bytes = make_small_recording(small, args.small_mb)
+            heading = "to_parquet throughput, 64x64 RGB frames (per-record cost)"
+            lines += bench_to_parquet(small, work, args.runs, small_bytes, heading)
+            small.unlink()
         big = work / "big.rrc"
         make_recording(big, args.big_gb)
         lines += bench_memory(big, work, args.limit_mib)

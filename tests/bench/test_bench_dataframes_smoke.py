@@ -20,10 +20,15 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 def test_every_section_runs_and_cleans_up(bench: ModuleType, tmp_path: Path) -> None:
     out = tmp_path / "report.md"
-    sizes = ["--gb", "0.005", "--big-gb", "0.01", "--runs", "1"]
+    sizes = ["--gb", "0.005", "--big-gb", "0.01", "--small-mb", "0.2", "--runs", "1"]
     assert bench.main([*sizes, "--tmp-dir", str(tmp_path), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    for heading in ("to_parquet throughput", "DuckDB and Polars", "Peak memory"):
+    for heading in (
+        "to_parquet throughput",
+        "64x64 RGB frames",
+        "DuckDB and Polars",
+        "Peak memory",
+    ):
         assert heading in text
     assert "| `to_parquet(out.parquet)` | ok |" in text  # a 10 MB file fits under 256 MiB
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
