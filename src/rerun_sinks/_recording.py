@@ -417,10 +417,7 @@ class RecordingEngine:
                 log_tick=first + count - 1,
                 log_time_ns=0,
             )
-            readings = [clock() for _ in range(count)]
-            if not all(type(t) is int and TimeValue.MIN <= t <= TimeValue.MAX for t in readings):
-                readings = [attrs.evolve(last, log_time_ns=t).log_time_ns for t in readings]
-            clocks = np.array(readings, np.int64)
+            clocks = _readings([clock() for _ in range(count)], last)
             batch = RecordBatch(path, frames, timepoint, columns, first, clocks)
             if self._sink is None:
                 self._backlog.extend(batch.records())
@@ -549,6 +546,16 @@ def _column_timepoints(
             timepoint[name] = new_time_value(kind=kind, value=values[index])
         timepoints.append(MappingProxyType(timepoint))
     return timepoints
+
+
+def _readings(readings: list[Any], record: Record) -> Int64s:
+    """Return the clock's readings as int64, checked as ``stamp_record`` checks one."""
+    if set(map(type, readings)) <= {int}:
+        try:
+            return np.array(readings, np.int64)
+        except OverflowError:
+            pass  # the check below names the reading
+    return np.array([attrs.evolve(record, log_time_ns=t).log_time_ns for t in readings], np.int64)
 
 
 def _check_column_lengths(columns: Mapping[str, tuple[TimeKind, Int64s]], count: int) -> None:

@@ -64,7 +64,7 @@ def options_for(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     return options
 
 
-SINKS = ("memory", "file", "tee", "backlog")
+SINKS = ("memory", "file", "file-zstd", "file-buffered", "tee", "backlog")
 # Where a CBOR integer's encoded length changes (and the int64 ends).
 CBOR_EDGES = sorted(
     {
@@ -78,8 +78,9 @@ CBOR_EDGES = sorted(
 
 
 class _Target:
-    """Where a recording writes: a MemorySink, a FileSink (its index too), a sink without
-    ``write_batch`` (a TeeSink), or the backlog until a MemorySink is set at the end."""
+    """Where a recording writes: a MemorySink, a FileSink (its index too; plain, compressed
+    or buffered), a sink without ``write_batch`` (a TeeSink), or the backlog until a
+    MemorySink is set at the end."""
 
     def __init__(self, rec: rr.RecordingStream, sink: str) -> None:
         self.rec, self.sink = rec, sink
@@ -89,6 +90,10 @@ class _Target:
             self.mem = rec.memory_recording()
         elif sink == "file":
             rec.set_sink(rr.FileSink(self.stream))
+        elif sink == "file-zstd":  # compressed records: the batch goes through write_many
+            rec.set_sink(rr.FileSink(self.stream, compression="zstd"))
+        elif sink == "file-buffered":  # records before the batch wait in the buffer
+            rec.set_sink(rr.FileSink(self.stream, buffer_bytes=1 << 16))
         elif sink == "tee":
             self.mem = rr.MemorySink()
             rec.set_sink(rr.TeeSink(self.mem))
@@ -256,6 +261,35 @@ def test_changing_the_frames_after_the_call_changes_nothing_logged(sink: str) ->
     data, records = target.result()
     assert all(r.msg.pixels.max() == 0 for r in rc.iter_records(data))
     assert records is None or all(r.msg.pixels.max() == 0 for r in records)
+
+
+@pytest.mark.parametrize("reading", [2**63, -(2**63) - 1, 1.5, "now"])
+def test_a_bad_clock_reading_raises_what_a_per_frame_call_raises(reading: object) -> None:
+    def log(columnar: bool) -> type[Exception]:
+        rec = rr.new_recording("app", strict=True, clock=lambda: reading)
+        mem = rec.memory_recording()
+
+        def call() -> None:
+            if columnar:
+                rec.send_columns("cam", np.zeros((2, 2, 2), np.uint8), times={})
+            else:
+                rec.log_image("cam", np.zeros((2, 2), np.uint8))
+
+        with pytest.raises(rc.InvalidArgumentError) as info:
+            call()
+        assert mem.getvalue() == b""
+        assert rec.stats.logged == 0
+        return type(info.value)
+
+    assert log(columnar=True) is log(columnar=False)
+
+
+def test_numpy_clock_readings_are_ints():
+    readings = iter(np.arange(10, 20, dtype=np.int64))
+    rec = rr.new_recording("app", strict=True, clock=lambda: next(readings))
+    mem = rec.memory_recording()
+    rec.send_columns("cam", np.zeros((3, 2, 2), np.uint8), times={})
+    assert [r.log_time_ns for r in mem.records] == [10, 11, 12]
 
 
 def test_a_list_of_frames_of_different_sizes():
