@@ -83,15 +83,19 @@ class EncodedBatch:
         the tail that follows its pixels.
         """
         tail = len(after) + _CRC.size
-        head_lens = np.concatenate([np.full(len(r), head, np.int64) for r, head in rows])
-        self.lengths: Array = head_lens + (pixels[0].nbytes + tail)
+        runs = [np.full(len(run), head, np.int64) for run, head in rows]
+        head_lens = np.concatenate(runs) if runs else np.zeros(0, np.int64)
+        frame = pixels.nbytes // len(pixels) if len(pixels) else 0
+        self.lengths: Array = head_lens + (frame + tail)
         self.pixel_offsets: Array = np.cumsum(self.lengths) - self.lengths + head_lens
         row_ends = np.cumsum(head_lens + tail)
         self._crc_at: Array = (row_ends + tail - _CRC.size)[:, None] + np.arange(_CRC.size)
         self._glue: list[Array] = [row for run, _ in rows for row in run]  # tail, then head
         self._heads: list[Array] = [head for run, _ in rows for head in run[:, tail:]]
-        self._glue[0] = self._heads[0]  # the first record follows no tail
-        self._frames: list[Array] = list(pixels.reshape(len(pixels), -1).view(np.uint8))
+        self._glue[:1] = self._heads[:1]  # the first record follows no tail
+        self._frames: list[Array] = list(
+            pixels.reshape(len(pixels), frame // pixels.itemsize).view(np.uint8)
+        )
         self._meta, self._after = meta, after
 
     @property
@@ -110,7 +114,7 @@ class EncodedBatch:
         The chunks must be taken in order (each one writes the CRCs its records need).
         """
         count, after, meta = len(self.lengths), self._after, self._meta
-        frame = self._frames[0].nbytes
+        frame = self._frames[0].nbytes if self._frames else 0
         step = records or max(1, min(_CHUNK_BYTES // max(frame, 1), _CHUNK_RECORDS))
         for start in range(0, count, step):
             stop = min(start + step, count)
@@ -226,6 +230,8 @@ class _BatchEncoder:
         layouts: dict[tuple[int, ...], _Run] = {}
         runs: list[tuple[int, int, _Run]] = []
         for start, stop in zip([0, *changes], [*changes, count], strict=True):
+            if start == stop:  # no records
+                break
             key = tuple(widths[:, start].tolist())
             layout = layouts.get(key)
             if layout is None:
