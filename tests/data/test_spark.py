@@ -23,12 +23,15 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     from pyspark.sql import SparkSession
 
+    scratch = str(tmp_path_factory.mktemp("spark"))  # Spark's files go here, not to /tmp
     session = (
         SparkSession.builder.master("local[1]")
         .appName("rerun-core-tests")
+        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
+        .config("spark.local.dir", scratch)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.sql.session.timeZone", "UTC")
