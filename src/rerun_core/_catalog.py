@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import array
 import operator
+import struct
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ MSG_KINDS = ("image", "depth", "segmentation", "annotation_context", "extension"
 Array = np.ndarray[Any, Any]
 _FIXED = 8  # integers per row in CatalogBuilder._fixed
 _VALUE = operator.attrgetter("value")
+_ROW = struct.Struct(f"={_FIXED}q")  # a row of CatalogBuilder._fixed, as array("q") holds it
 
 
 @attrs.frozen(kw_only=True)
@@ -162,7 +164,8 @@ class CatalogBuilder:
         self._fixed = array.array("q")
         self._values = array.array("q")
         self._names[()] = 0  # the names of NO_TIMELINES
-        self._last: tuple[Mapping[str, TimeValue], int, list[int]] = (NO_TIMELINES, 0, [])
+        self._packers: dict[int, struct.Struct] = {}  # packs N timeline values
+        self._last: tuple[Mapping[str, TimeValue], int, bytes] = (NO_TIMELINES, 0, b"")
 
     def __len__(self) -> int:
         """Return the number of rows so far."""
@@ -202,7 +205,12 @@ class CatalogBuilder:
         entity = self._entities.get(record.entity_path)
         if entity is None:
             entity = self._entities[record.entity_path] = len(self._entities)
-        key = _format_key(record.msg)
+        msg = record.msg
+        pixels = msg.pixels if type(msg) is ImageMsg else None
+        if pixels is not None:  # the hot path: _format_key's key of a raw image, inline
+            key: _FormatKey = ("image", pixels.dtype, pixels.shape, msg.color_model, None)  # type: ignore[union-attr]
+        else:
+            key = _format_key(msg)
         form = self._formats.get(key)
         if form is None:
             form = self._formats[key] = len(self._formats)
@@ -212,13 +220,13 @@ class CatalogBuilder:
             names, values = last[1], last[2]
         else:
             names, values = self._timepoint(timepoint)
-        tick, when = record.log_tick, record.log_time_ns
-        self._fixed.extend((offset, length, entity, form, tick, when, record.timeless, names))
+        tick, when, timeless = record.log_tick, record.log_time_ns, record.timeless
+        self._fixed.frombytes(_ROW.pack(offset, length, entity, form, tick, when, timeless, names))
         if values:
-            self._values.extend(values)
+            self._values.frombytes(values)
 
-    def _timepoint(self, timepoint: Mapping[str, TimeValue]) -> tuple[int, list[int]]:
-        """Return the id of the timepoint's names and its values; note new timelines."""
+    def _timepoint(self, timepoint: Mapping[str, TimeValue]) -> tuple[int, bytes]:
+        """Return the id of the timepoint's names and its values (packed); note new timelines."""
         key = tuple(timepoint)
         names = self._names.get(key)
         if names is None:
@@ -226,7 +234,10 @@ class CatalogBuilder:
             for name, time in timepoint.items():
                 if name not in self._timelines:
                     self._timelines[name] = time.kind
-        values = list(map(_VALUE, timepoint.values()))
+        packer = self._packers.get(len(key))
+        if packer is None:
+            packer = self._packers[len(key)] = struct.Struct(f"={len(key)}q")
+        values = packer.pack(*map(_VALUE, timepoint.values()))
         self._last = (timepoint, names, values)
         return names, values
 

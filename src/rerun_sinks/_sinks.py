@@ -179,7 +179,7 @@ class MemorySink(Sink):
 
     def write(self, record: Record) -> None:
         """Encode ``record`` and append it."""
-        parts = self._encoder.encode_parts(record)
+        parts = self._encoder.encode_sized(record)[0]
         with self._lock:
             if self._closed:
                 raise SinkClosedError(_closed_message(self))
