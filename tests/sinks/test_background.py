@@ -34,11 +34,13 @@ class GatedSink(rr.MemorySink):
         super().__init__()
         self.delay = delay
         self.gate = threading.Event()
+        self.entered = threading.Event()  # set once a write reached the gate
         self.flushes = 0
         if delay:
             self.gate.set()
 
     def write(self, record: rc.Record) -> None:
+        self.entered.set()
         self.gate.wait()
         threading.Event().wait(self.delay)
         super().write(record)
@@ -67,6 +69,7 @@ class BatchSink(GatedSink):
         self.batches: list[int] = []
 
     def write_many(self, records: list[rc.Record]) -> None:
+        self.entered.set()
         self.gate.wait()
         self.batches.append(len(records))
         for item in records:
@@ -128,7 +131,8 @@ def test_a_record_bigger_than_max_bytes_is_accepted_alone(policy):
 def test_queued_records_reach_a_batching_sink_in_batches_and_in_order():
     inner = BatchSink()
     sink = rr.BackgroundSink(inner)
-    write_records(sink, 1)  # the writer takes it and waits at the gate
+    write_records(sink, 1)
+    assert inner.entered.wait(timeout=60)  # the writer took it and waits at the gate
     write_records(sink, 300)
     inner.gate.set()
     sink.close()
