@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Generator, Iterator
@@ -113,6 +114,7 @@ class McapFile:
         self.channels: dict[int, Channel] = {}
         self.damaged = False
         self._cache: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()  # the cache, and the stream's position
 
     # -- reading bytes -------------------------------------------------------------
 
@@ -249,7 +251,11 @@ class McapFile:
     # -- random access -------------------------------------------------------------
 
     def message(self, locator: Locator) -> tuple[Channel, Message]:
-        """Read back the message the scan gave ``locator``, and its channel."""
+        """Read back the message the scan gave ``locator``, and its channel (thread-safe)."""
+        with self._lock:
+            return self._message_at(locator)
+
+    def _message_at(self, locator: Locator) -> tuple[Channel, Message]:
         chunk, offset = locator
         try:
             if chunk < 0:
@@ -273,6 +279,9 @@ class McapFile:
             self._cache.move_to_end(position)
             return data
         _, length = _HEAD.unpack(self._read(position, 9))
+        if length > MAX_CHUNK_BYTES:
+            msg = f"the chunk at offset {position} now has {length} bytes"
+            raise _Damage(msg, position)
         data = self._chunk_data(position, self._read(position + 9, length))
         self._cache[position] = data
         held = sum(map(len, self._cache.values()))

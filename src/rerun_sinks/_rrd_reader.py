@@ -20,6 +20,7 @@ Rules:
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -147,11 +148,14 @@ class RrdRecords:
         self.catalog = builder.build()
         self._rows = np.array(rows, np.int64).reshape(-1, 4)
         self._cursor: tuple[Iterator[Any], int, _Chunk | None] | None = None
+        self._lock = threading.Lock()
 
     def record(self, position: int) -> Record:
-        """Return the record of catalog row ``position``."""
+        """Return the record of catalog row ``position`` (thread-safe)."""
         number, row, builder, tick = self._rows[position].tolist()
-        record = self._chunk(number).record(row, builder, tick)
+        with self._lock:
+            chunk = self._chunk(number)
+        record = chunk.record(row, builder, tick)
         if record is None:
             msg = f"{os.fspath(self._path)} changed since it was opened: record {position} is gone"
             raise ForeignDataError(msg)

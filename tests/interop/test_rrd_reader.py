@@ -183,3 +183,32 @@ def test_missing_extra_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "rerun.chunk", None)
     with pytest.raises(ImportError, match=r"pip install 'rerun-core\[rerun\]'"):
         read_rrd_records(tmp_path / "x.rrd")  # raises at the call, not at iteration
+
+
+def test_open_recording_reads_records_again_in_any_order(tmp_path):
+    from rerun_sinks import open_recording
+
+    rng = np.random.default_rng(4)
+    frames = rng.integers(0, 255, (12, 6, 8, 3), dtype=np.uint8)
+
+    def log(rec) -> None:
+        for i, frame in enumerate(frames):
+            rec.set_time("frame", sequence=i)
+            rec.log(f"cam/{i % 3}", rr.Image(frame))
+            if i % 4 == 0:
+                rec.log("depth", rr.DepthImage(frame[..., 0].astype(np.uint16)))
+
+    write_rrd(tmp_path / "a.rrd", log)
+    records = list(read_rrd_records(tmp_path / "a.rrd"))
+    assert len(records) == 15
+    with open_recording(tmp_path / "a.rrd") as f:
+        assert list(f) == records
+        order = np.random.default_rng(2).permutation(len(records)).tolist()
+        assert [f[i] for i in order] == [records[i] for i in order]  # backwards: a new pass
+        assert list(f.query("cam/**", timeline="frame", start=3, stop=7)) == [
+            r for r in records if r.entity_path[0] == "cam" and 3 <= r.timepoint["frame"].value < 7
+        ]
+        [depth8] = [
+            r for r in records if r.entity_path == ("depth",) and r.timepoint["frame"].value == 8
+        ]
+        assert f.latest_at("depth", "frame", 9) == depth8

@@ -284,3 +284,13 @@ def test_messages_outside_chunks_and_a_stream(tmp_path: Path) -> None:
     stream = io.BytesIO(b"junk" + data)
     stream.seek(4)
     assert [r.log_time_ns for r in read_mcap_records(stream)] == [0, 1, 2, 3, 4]
+
+
+def test_threads_read_records_at_once(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path, records = _ours(tmp_path, count=120)
+    order = np.random.default_rng(3).permutation(len(records)).tolist()
+    with open_recording(path) as f, ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(f.__getitem__, order))
+    assert got == [records[i] for i in order]
