@@ -5,7 +5,7 @@ Rules:
   ``Chunk``, ``Message``, ``Footer``, ...) from bytes this module read first; no read is
   larger than what the file holds, and no record or chunk larger than
   :data:`MAX_CHUNK_BYTES` (compressed or not) is read or decompressed;
-- a chunk is decompressed in pieces of at most 1 MiB, stopping one byte past its
+- a chunk is decompressed in pieces of at most 8 MiB, stopping one byte past its
   declared size: memory follows the bytes really produced, never a declared size; a size
   beyond what the codec can reach from the stored bytes (zstd 65536:1, lz4 512:1) is
   refused before decompressing; the uncompressed CRC is checked when the writer set it;
@@ -50,7 +50,7 @@ Locator = tuple[int, int]
 
 MAGIC: Final = b"\x89MCAP0\r\n"
 _HEAD = struct.Struct("<BQ")
-_PIECE = 1 << 20
+_PIECE = 8 << 20  # a typical chunk (1 MiB to a few MiB) decompresses in one piece
 _MAX_RATIO = {"zstd": 1 << 16, "lz4": 1 << 9}  # as rerun_core's compressed arrays
 _CACHE_CHUNKS, _CACHE_BYTES = 4, 256 << 20
 _READ = frozenset(

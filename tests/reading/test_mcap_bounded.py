@@ -294,3 +294,16 @@ def test_threads_read_records_at_once(tmp_path: Path) -> None:
     with open_recording(path) as f, ThreadPoolExecutor(4) as pool:
         got = list(pool.map(f.__getitem__, order))
     assert got == [records[i] for i in order]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mcap-json-sidecar.mcap", "mcap-protobuf-side.mcap", "mcap-protobuf-side-shared-topics.mcap"],
+)
+def test_golden_files_open_as_they_read(name: str) -> None:
+    path = Path(__file__).parents[1] / "golden" / name
+    records = list(read_mcap_records(path))
+    assert records
+    with open_recording(path) as f:
+        assert list(f) == records
+        assert [f[i] for i in reversed(range(len(f)))] == records[::-1]
