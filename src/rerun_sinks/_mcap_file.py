@@ -380,7 +380,7 @@ def _lz4_pieces(data: bytes, size: int) -> list[bytes]:
     while got <= size and not decompressor.eof:
         piece = decompressor.decompress(feed, max_length=min(_PIECE, size + 1 - got))
         feed = b""
-        if not piece and decompressor.needs_input:
+        if not piece:  # no progress: the frame ends early (checked by the caller)
             break
         pieces.append(piece)
         got += len(piece)

@@ -307,3 +307,16 @@ def test_golden_files_open_as_they_read(name: str) -> None:
     with open_recording(path) as f:
         assert list(f) == records
         assert [f[i] for i in reversed(range(len(f)))] == records[::-1]
+
+
+def test_lz4_chunks_and_a_cut_lz4_frame(tmp_path: Path) -> None:
+    import lz4.frame
+
+    inner = _records(_message(2), _message(3))
+    frame = lz4.frame.compress(inner)
+    good = _chunk([2, 3], compression="lz4", data=frame, uncompressed_size=len(inner))
+    cut = _chunk([6, 7], compression="lz4", data=frame[: len(frame) // 2])
+    path = _write(tmp_path, _file(_chunk([0, 1]), good, cut, _chunk([4, 5])))
+    with pytest.raises(rc.DecodeError, match="decompresses to"):
+        list(read_mcap_records(path))
+    assert _values(path) == [0, 1, 2, 3, 4, 5]
