@@ -21,7 +21,7 @@ from rerun_sinks._convert import convert as convert_file
 from rerun_sinks._data import records_to_parquet
 from rerun_sinks._export import export as export_images
 from rerun_sinks._export import shorten
-from rerun_sinks._formats import sniff_format
+from rerun_sinks._formats import open_foreign, sniff_format
 from rerun_sinks._readers import _map, read_records
 from rerun_sinks._readers import recover as recover_file
 from rerun_sinks._readers import verify as verify_file
@@ -144,9 +144,22 @@ def info(file: str) -> None:
             for line in summary_lines(file, catalog, "no index: scanned", shorten):
                 click.echo(line)
         return
+    if kind != "rrc":
+        foreign = open_foreign(path, kind)
+        try:
+            for line in summary_lines(file, foreign.catalog, f"read as .{kind}", shorten):
+                click.echo(line)
+        finally:
+            foreign.close()
+        if foreign.damaged:
+            msg = (
+                f"{file} is damaged or cut: the records above are the intact ones before and "
+                f"around the damage; 'rerun-core verify {file}' shows where it starts"
+            )
+            raise click.ClickException(msg)
+        return
     with open_recording(path) as recording:
-        source = "from its index" if recording.indexed else f"read as .{kind}"
-        for line in summary_lines(file, recording.catalog, source, shorten):
+        for line in summary_lines(file, recording.catalog, "from its index", shorten):
             click.echo(line)
 
 

@@ -114,6 +114,11 @@ class ForeignFile(Protocol):
 
     catalog: Catalog
 
+    @property
+    def damaged(self) -> bool:
+        """True if the scan skipped a damaged part or stopped at a torn tail."""
+        ...
+
     def record(self, position: int) -> Record:
         """Return the record of catalog row ``position``."""
         ...

@@ -476,6 +476,11 @@ class McapRecords:
         self.catalog = builder.build()
         self._rows = np.array(rows, np.int64).reshape(-1, 5)
 
+    @property
+    def damaged(self) -> bool:
+        """True if the scan skipped a damaged chunk or stopped at a torn tail."""
+        return bool(self._file.damaged)
+
     def record(self, position: int) -> Record:
         """Return the record of catalog row ``position``."""
         side_chunk, side_at, image_chunk, image_at, tick = self._rows[position].tolist()

@@ -61,7 +61,7 @@ class VerifyReport:
 
     ``index`` is ``"valid"`` (it lists exactly the intact log records), ``"missing"``,
     ``"damaged"`` or ``"stale"`` (intact, but not a list of this file's records).
-    ``format`` is ``"rrc"``, ``"mcap"`` or ``"rrd"``; the latter two are read whole by
+    ``format`` is ``"rrc"``, ``"mcap"`` or ``"rrd"``; the latter two are read strictly by
     their readers (which raise on damage) and have no index of ours.
     """
 

@@ -145,6 +145,7 @@ class RrdRecords:
         for position, (record, where) in enumerate(_located(_chunk_stream(path))):
             builder.add(position, 0, record)
             rows.extend(where)
+        self.damaged = False  # rerun-sdk raises on damage rather than skipping it
         self.catalog = builder.build()
         self._rows = np.array(rows, np.int64).reshape(-1, 4)
         self._cursor: tuple[Iterator[Any], int, _Chunk | None] | None = None

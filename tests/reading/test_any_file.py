@@ -147,6 +147,25 @@ class TestMcap:
         assert converted.returncode == 0, converted.stderr
         assert list(read_records(back)) == _records()
 
+    def test_cli_info_on_a_cut_mcap_lists_the_intact_records_and_exits_1(
+        self, tmp_path: Path
+    ) -> None:
+        pytest.importorskip("foxglove", reason="needs the [mcap] extra")
+        from rerun_sinks import McapSink
+
+        path = tmp_path / "cut.mcap"
+        with McapSink(path) as sink:
+            for record in _records():
+                sink.write(record)
+                sink.flush()  # one chunk per record: a cut keeps the chunks before it
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+        info = _cli("info", str(path))
+        assert info.returncode == 1
+        count = int(re.search(r"(\d+) records", info.stdout).group(1))  # type: ignore[union-attr]
+        assert 0 < count < 13
+        assert "is damaged or cut" in info.stderr
+        assert "Traceback" not in info.stderr
+
     def test_recover_refuses_mcap_and_writes_nothing(self, mcap: Path, tmp_path: Path) -> None:
         out = tmp_path / "out.rrc"
         with pytest.raises(ForeignDataError, match=r"recover repairs \.rrc files only"):
