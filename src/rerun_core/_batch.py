@@ -172,17 +172,7 @@ class RecordBatch:
         ]
 
     def _timepoints(self) -> list[Mapping[str, TimeValue]]:
-        count, shared = len(self), self.timepoint
-        if not self.columns:
-            return [shared] * count
-        columns = [(name, kind, values.tolist()) for name, (kind, values) in self.columns.items()]
-        timepoints: list[Mapping[str, TimeValue]] = []
-        for index in range(count):
-            timepoint = dict(shared)
-            for name, kind, values in columns:
-                timepoint[name] = new_time_value(kind=kind, value=values[index])
-            timepoints.append(MappingProxyType(timepoint))
-        return timepoints
+        return column_timepoints(self.timepoint, self.columns, len(self))
 
     def encode(self) -> EncodedBatch:
         """Return the bytes of the N records (see the module rules)."""
@@ -356,3 +346,22 @@ def _timeline_around(kind: str, name: str) -> tuple[bytes, bytes]:
     entry = _timeline(kind, 0, name)  # the value 0 is one byte
     value_at = len(entry) - len(cbor2.dumps({"timeline": name}))  # the suffix has no header
     return entry[:value_at], entry[value_at + 1 :]
+
+
+def column_timepoints(
+    base: Mapping[str, TimeValue], columns: Mapping[str, tuple[TimeKind, Array]], count: int
+) -> list[Mapping[str, TimeValue]]:
+    """Each of ``count`` frames' timepoint: ``base`` updated with that frame's column values.
+
+    ``columns`` maps a timeline to its kind and ``count`` int64 values (checked by the caller).
+    """
+    if not columns:
+        return [base] * count
+    lists = [(name, kind, values.tolist()) for name, (kind, values) in columns.items()]
+    timepoints: list[Mapping[str, TimeValue]] = []
+    for index in range(count):
+        timepoint = dict(base)
+        for name, kind, values in lists:
+            timepoint[name] = new_time_value(kind=kind, value=values[index])
+        timepoints.append(MappingProxyType(timepoint))
+    return timepoints

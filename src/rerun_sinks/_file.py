@@ -45,7 +45,9 @@ import errno
 import io
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import islice
 from typing import BinaryIO, cast
 
 from rerun_core import (
@@ -320,30 +322,9 @@ def _written() -> None:
 
 def _pwritev_all(fd: int, parts: Sequence[Part], total: int, offset: int) -> None:
     """Write ``parts`` (``total`` bytes) at ``offset``, resuming partial writes."""
-    pwritev = os.pwritev
-    written = pwritev(fd, parts, offset) if len(parts) <= _IOV_MAX else 0
-    if written == total:
-        return
-    views = _views(parts)
-    done = written
-    while written:  # skip what the first call wrote
-        if written < views[0].nbytes:
-            views[0] = views[0][written:]
-            break
-        written -= views.pop(0).nbytes
-    while views:
-        written = pwritev(fd, views[:_IOV_MAX], offset + done)
-        if not written:
-            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes"
-            raise OSError(errno.EIO, msg)
-        done += written
-        while written:
-            head = views[0]
-            if written < head.nbytes:
-                views[0] = head[written:]
-                break
-            written -= head.nbytes
-            del views[0]
+    written = os.pwritev(fd, parts, offset) if len(parts) <= _IOV_MAX else 0
+    if written != total:
+        _resume(parts, written, lambda views, done: os.pwritev(fd, views, offset + done))
 
 
 def _writev_all(fd: int, parts: Sequence[Part], total: int) -> None:
@@ -353,24 +334,37 @@ def _writev_all(fd: int, parts: Sequence[Part], total: int) -> None:
         written = writev(fd, parts)
         if written == total:
             return
-    views = _views(parts)
-    while written:  # skip what the first call wrote
-        if written < views[0].nbytes:
-            views[0] = views[0][written:]
-            break
-        written -= views.pop(0).nbytes
-    while views:
-        written = writev(fd, views[:_IOV_MAX]) if writev else os.write(fd, views[0])
-        if not written:
-            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes"
-            raise OSError(errno.EIO, msg)
-        while written:
+    if writev is None:
+        _resume(parts, written, lambda views, _: os.write(fd, views[0]))
+    else:
+        _resume(parts, written, lambda views, _: writev(fd, views))
+
+
+def _resume(
+    parts: Sequence[Part], written: int, write_some: Callable[[list[memoryview], int], int]
+) -> None:
+    """Write what is left of ``parts`` after ``written`` bytes, ``_IOV_MAX`` buffers a call.
+
+    ``write_some(views, done)`` writes from the first of ``views`` (``done`` bytes are
+    already written) and returns how many bytes it took; taking none is an ``OSError``.
+    """
+    views = deque(_views(parts))
+    done = 0
+    while True:
+        done += written
+        while written:  # drop what the last call took
             head = views[0]
             if written < head.nbytes:
                 views[0] = head[written:]
                 break
             written -= head.nbytes
-            del views[0]
+            views.popleft()
+        if not views:
+            return
+        written = write_some(list(islice(views, _IOV_MAX)), done)
+        if not written:
+            msg = f"the file took none of {sum(v.nbytes for v in views)} bytes"
+            raise OSError(errno.EIO, msg)
 
 
 def _write_stream(stream: BinaryIO, parts: Sequence[Part]) -> None:

@@ -37,7 +37,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence, Sized
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -62,7 +61,12 @@ from rerun_core import (
     make_segmentation_msg,
     parse_entity_path,
 )
-from rerun_core.unchecked import NO_TIMELINES, TimeKind, new_time_value, stamp_record
+from rerun_core.unchecked import (
+    NO_TIMELINES,
+    TimeKind,
+    column_timepoints,
+    stamp_record,
+)
 from rerun_sinks._sinks import (
     BatchSink,
     RecordBatchSink,
@@ -393,7 +397,7 @@ class RecordingEngine:
         if isinstance(checked, ColumnFrames):
             self._write_batch(path, checked, timepoint, columns)
         else:
-            self._write_stamped(path, checked, _column_timepoints(timepoint, columns, len(checked)))
+            self._write_stamped(path, checked, column_timepoints(timepoint, columns, len(checked)))
 
     def _write_batch(
         self,
@@ -530,22 +534,6 @@ def _write(sink: Sink, records: list[Record]) -> None:
     else:
         for record in records:
             sink.write(record)
-
-
-def _column_timepoints(
-    base: Mapping[str, TimeValue], columns: dict[str, tuple[TimeKind, Int64s]], count: int
-) -> list[Mapping[str, TimeValue]]:
-    """Each frame's timepoint: the thread's timelines updated with that frame's times."""
-    if not columns:
-        return [base] * count
-    lists = [(name, kind, values.tolist()) for name, (kind, values) in columns.items()]
-    timepoints: list[Mapping[str, TimeValue]] = []
-    for index in range(count):
-        timepoint = dict(base)
-        for name, kind, values in lists:
-            timepoint[name] = new_time_value(kind=kind, value=values[index])
-        timepoints.append(MappingProxyType(timepoint))
-    return timepoints
 
 
 def _readings(readings: list[Any], record: Record) -> Int64s:

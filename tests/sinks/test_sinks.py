@@ -182,6 +182,23 @@ class TestFileSink:
         expected = b"".join(rc.encode_record(r) for r in records * 2)
         assert log_records(path.read_bytes()) == expected
 
+    def test_one_os_write_per_buffer_without_writev(self, tmp_path, monkeypatch):
+        real_write = os.write
+
+        def short_write(fd, data):
+            return real_write(fd, memoryview(data)[: max(1, len(data) // 2)])
+
+        monkeypatch.delattr(os, "pwritev")  # as on Windows: neither call exists
+        monkeypatch.delattr(os, "writev")
+        monkeypatch.setattr(os, "write", short_write)
+        records = some_records(1100)  # more buffers than one writev call may take
+        path = tmp_path / "a.rrc"
+        with rr.FileSink(path) as sink:
+            sink.write(records[0])
+            sink.write_many(records)
+        expected = b"".join(rc.encode_record(r) for r in [records[0], *records])
+        assert log_records(path.read_bytes()) == expected
+
     def test_partial_writes_are_resumed_without_pwritev(self, tmp_path, monkeypatch):
         real_writev = os.writev
 
