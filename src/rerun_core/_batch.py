@@ -34,11 +34,19 @@ import cbor2
 import numpy as np
 from zlib_ng.zlib_ng import crc32
 
-from rerun_core._codec import _CRC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, MAGIC, _pad
+from rerun_core._codec import (
+    _CRC,
+    FORMAT_MAJOR,
+    FORMAT_MINOR,
+    KIND_RECORD,
+    MAGIC,
+    PayloadLayout,
+    _pad,
+)
 from rerun_core._columns import ColumnFrames, with_pixels
 from rerun_core._messages import Message
 from rerun_core._record import Record, TimeKind, TimeValue, new_time_value, stamp_record
-from rerun_core._wire import CONVERTER, ArraySpec, _msg_meta
+from rerun_core._wire import CONVERTER, _msg_meta
 
 __all__ = ["EncodedBatch", "RecordBatch"]
 
@@ -286,17 +294,9 @@ def _message_layout(template: Any) -> tuple[bytes, int, bytes]:
     The pixels are the first array placed in the payload; what follows them (their
     padding, extension arrays) and the record's tail padding is the same for every frame.
     """
-    arrays: list[Array] = []
-    payload_len = 0
-
-    def place(array: Array) -> ArraySpec:
-        nonlocal payload_len
-        spec = ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=payload_len)
-        arrays.append(array)
-        payload_len += array.nbytes + _pad(array.nbytes)
-        return spec
-
-    meta = _msg_meta(template, place)
+    layout = PayloadLayout()
+    meta = _msg_meta(template, layout.place)
+    arrays, payload_len = layout.arrays, layout.length
     msg = CONVERTER.dumps(meta, canonical=meta.has_floats)
     if not arrays or arrays[0] is not template.pixels:
         text = "the pixels must be the first array of the payload"

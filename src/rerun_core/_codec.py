@@ -57,22 +57,30 @@ def _pad(size: int) -> int:
     return -size % _ALIGN
 
 
+class PayloadLayout:
+    """Places a record's arrays one after another in its payload, each padded to 8 bytes."""
+
+    def __init__(self) -> None:
+        """Start with an empty payload."""
+        self.arrays: list[np.ndarray[Any, Any]] = []
+        self.length = 0
+
+    def place(self, array: np.ndarray[Any, Any]) -> ArraySpec:
+        """Append ``array`` to the payload and return where it lies."""
+        spec = ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=self.length)
+        self.arrays.append(array)
+        self.length += array.nbytes + _pad(array.nbytes)
+        return spec
+
+
 def encode_record_parts(record: Record) -> tuple[bytes | memoryview, ...]:
     """Encode ``record`` as buffers whose concatenation is ``encode_record(record)``.
 
     Array payloads are zero-copy views of the message's own memory.
     """
-    arrays: list[np.ndarray[Any, Any]] = []
-    payload_len = 0
-
-    def place(array: np.ndarray[Any, Any]) -> ArraySpec:
-        nonlocal payload_len
-        spec = ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=payload_len)
-        arrays.append(array)
-        payload_len += array.nbytes + _pad(array.nbytes)
-        return spec
-
-    record_meta = to_meta(record, place)
+    layout = PayloadLayout()
+    record_meta = to_meta(record, layout.place)
+    arrays, payload_len = layout.arrays, layout.length
     meta = CONVERTER.dumps(record_meta, canonical=record_meta.msg.has_floats)
     header = _HEADER.pack(MAGIC, FORMAT_MAJOR, FORMAT_MINOR, KIND_RECORD, len(meta), payload_len, 0)
     header = header[:-4] + _CRC.pack(crc32(header[:-4]))
