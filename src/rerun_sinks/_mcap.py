@@ -131,7 +131,6 @@ class McapSink(Sink):
         self._stream: BinaryIO | None = None
         if isinstance(target, str | os.PathLike):
             self.path: str | None = os.fspath(target)
-            open(self.path, "wb").close()  # create or truncate; Python's errors for bad paths
             output: Any = self.path
         else:
             self.path = None
@@ -141,9 +140,7 @@ class McapSink(Sink):
             else:
                 self._spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
                 output = self._spool
-        self._writer = foxglove.open_mcap(
-            output, allow_overwrite=True, context=self._context, writer_options=options
-        )
+        self._writer = _open_writer(foxglove, output, self._context, options, self.path)
 
     def write(self, record: Record) -> None:
         """Write ``record``'s Foxglove image (if it has one) and its side record."""
@@ -546,6 +543,24 @@ class _WholeWrites:
             written = cast(int | None, self._stream.write(view))
             view = view[written if isinstance(written, int) else view.nbytes :]
         return size
+
+
+def _open_writer(foxglove: Any, output: Any, context: Any, options: Any, path: str | None) -> Any:
+    """Return foxglove-sdk's MCAP writer on ``output``; its ``OSError`` names ``path``.
+
+    foxglove-sdk creates or truncates the file itself: a file made here first and
+    truncated by it would be written back whole when it is closed (ext4's
+    replace-via-truncate rule), ~0.1 s more per 250 MB.
+    """
+    try:
+        return foxglove.open_mcap(
+            output, allow_overwrite=True, context=context, writer_options=options
+        )
+    except OSError as err:  # foxglove-sdk's own message names neither the path nor errno
+        if path is None:
+            raise
+        msg = f"McapSink cannot create {path!r}: {err}"
+        raise type(err)(msg) from err
 
 
 def _seekable(stream: BinaryIO) -> bool:

@@ -466,8 +466,10 @@ def test_bad_arguments(tmp_path):
         McapSink(tmp_path / "x.mcap", compression="gzip")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="binary stream; got StringIO"):
         McapSink(io.StringIO())  # type: ignore[arg-type]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"McapSink cannot create .*missing.*x\.mcap"):
         McapSink(tmp_path / "missing" / "x.mcap")
+    with pytest.raises(IsADirectoryError, match="cannot create"):
+        McapSink(tmp_path)
 
 
 def test_missing_extra_says_how_to_install(tmp_path, monkeypatch):
