@@ -44,8 +44,10 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
     "segmentation": make_segmentation_msg,
 }
 COLUMN_KINDS = tuple(_BUILDERS)
-_OPTIONS = {
-    kind: tuple(name for name in inspect.signature(builder).parameters if name != "image")
+_OPTIONS = {  # the recording, not the caller, decides whether frames are borrowed
+    kind: tuple(
+        name for name in inspect.signature(builder).parameters if name not in ("image", "borrow")
+    )
     for kind, builder in _BUILDERS.items()
 }
 _new_image = trusted_constructor(ImageMsg)

@@ -12,7 +12,13 @@ from typing import Any
 from rerun_core._arrays import freeze, to_numpy
 from rerun_core._ext import normalize_components
 from rerun_core._messages import DEPTH_DTYPES, DepthMsg, trusted_constructor
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_max_pixels, check_meter
+from rerun_core._scalars import (
+    DEFAULT_MAX_PIXELS,
+    check_borrow,
+    check_draw_order,
+    check_max_pixels,
+    check_meter,
+)
 from rerun_core._shapes import check_dtype, to_hw
 
 __all__ = ["make_depth_msg"]
@@ -27,12 +33,17 @@ def make_depth_msg(
     draw_order: float | None = None,
     ext: dict[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    borrow: bool = False,
 ) -> DepthMsg:
-    """Validate a depth image (HxW or HxWx1) and return it as an immutable ``DepthMsg``."""
+    """Validate a depth image (HxW or HxWx1) and return it as an immutable ``DepthMsg``.
+
+    ``borrow=True``: as for ``make_image_msg``, large pixels may stay a read-only view.
+    """
     limit = check_max_pixels(max_pixels)
     arr = to_numpy(image, param="image")
     dtype = check_dtype(arr, DEPTH_DTYPES, kind="depth")
-    pixels = freeze(to_hw(arr, kind="depth", max_pixels=limit), dtype)
+    hw = to_hw(arr, kind="depth", max_pixels=limit)
+    pixels = freeze(hw, dtype, borrow=check_borrow(borrow))
     return _new_depth_msg(
         pixels=pixels,
         meter=check_meter(meter),

@@ -4,7 +4,9 @@ Rules: dtypes uint8, uint16 (sRGB gamma), float16, float32, float64 (linear 0..1
 inf kept); 1, 3 or 4 channels mean L, RGB, RGBA unless ``color_model`` says BGR/BGRA
 (metadata only, no swizzle); ``jpeg_quality`` compresses uint8 L/RGB only and keeps
 ``draw_order`` and ``ext``; ``layout="CHW"`` moves a channels-first image's channel axis
-last (the default ``"HWC"`` never guesses).
+last (the default ``"HWC"`` never guesses); ``borrow=True`` lets large pixels stay a
+read-only view of the caller's memory (``freeze``), for writers that consume the message
+before the caller runs on.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from rerun_core._arrays import describe, freeze, to_numpy
 from rerun_core._enums import DEFAULT_COLOR_MODELS, ColorModel, ImageFormat, to_color_model
 from rerun_core._ext import normalize_components
 from rerun_core._messages import IMAGE_DTYPES, ImageMsg, trusted_constructor
-from rerun_core._scalars import DEFAULT_MAX_PIXELS, check_draw_order, check_int, check_max_pixels
+from rerun_core._scalars import (
+    DEFAULT_MAX_PIXELS,
+    check_borrow,
+    check_draw_order,
+    check_int,
+    check_max_pixels,
+)
 from rerun_core._shapes import check_dtype, check_layout, chw_to_hwc, to_hwc
 from rerun_core.errors import InvalidArgumentError
 
@@ -36,11 +44,15 @@ def make_image_msg(
     jpeg_quality: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     layout: str = "HWC",
+    borrow: bool = False,
 ) -> ImageMsg:
     """Validate a gray or colour image and return it as an immutable ``ImageMsg``.
 
     ``image`` is a numpy array, a tensor (torch, jax, cupy: anything with ``__dlpack__``)
     or anything with ``__array__``; ``layout="CHW"`` reads it as channels-first.
+    ``borrow=True``: pixels of ``BORROW_BYTES`` or more that need no conversion are a
+    read-only view of ``image`` (no copy); the message is then immutable only while the
+    caller leaves ``image`` unchanged.
     """
     limit = check_max_pixels(max_pixels)
     if type(layout) is not str or layout != "HWC":
@@ -61,7 +73,8 @@ def make_image_msg(
     order = check_draw_order(draw_order)
     components = normalize_components(ext, single_instance=True)
     if jpeg_quality is None:
-        pixels, encoded, media_type = freeze(hwc, dtype), None, None
+        pixels = freeze(hwc, dtype, borrow=check_borrow(borrow))
+        encoded, media_type = None, None
     else:
         quality = check_int(jpeg_quality, param="jpeg_quality", low=1, high=100)
         pixels, encoded, media_type = None, _compress_jpeg(hwc, model, quality), ImageFormat.JPEG

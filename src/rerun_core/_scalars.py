@@ -16,6 +16,7 @@ __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "MAX_CLASS_ID",
+    "check_borrow",
     "check_draw_order",
     "check_int",
     "check_max_pixels",
@@ -52,6 +53,14 @@ def check_draw_order(draw_order: object) -> float | None:
         )
         raise InvalidArgumentError(msg, param="draw_order")
     return value
+
+
+def check_borrow(borrow: object) -> bool:
+    """Return ``borrow`` if it is True or False (no truthy stand-ins)."""
+    if borrow is True or borrow is False:
+        return borrow
+    msg = f"borrow must be True or False; got {type(borrow).__name__} {borrow!r}."
+    raise InvalidArgumentError(msg, param="borrow")
 
 
 def check_meter(meter: object) -> float | None:

@@ -17,6 +17,7 @@ from rerun_core._messages import SegmentationMsg, trusted_constructor
 from rerun_core._scalars import (
     DEFAULT_MAX_PIXELS,
     MAX_CLASS_ID,
+    check_borrow,
     check_draw_order,
     check_max_pixels,
 )
@@ -34,14 +35,18 @@ def make_segmentation_msg(
     draw_order: float | None = None,
     ext: dict[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    borrow: bool = False,
 ) -> SegmentationMsg:
-    """Validate an image of class ids (HxW or HxWx1) and return a ``SegmentationMsg``."""
+    """Validate an image of class ids (HxW or HxWx1) and return a ``SegmentationMsg``.
+
+    ``borrow=True``: as for ``make_image_msg``, large pixels may stay a read-only view.
+    """
     limit = check_max_pixels(max_pixels)
     arr = to_numpy(image, param="image")
     _check_id_dtype(arr)
     ids = to_hw(arr, kind="segmentation", max_pixels=limit)
     return _new_segmentation_msg(
-        pixels=freeze(ids, _storage_dtype(ids)),
+        pixels=freeze(ids, _storage_dtype(ids), borrow=check_borrow(borrow)),
         draw_order=check_draw_order(draw_order),
         ext=normalize_components(ext, single_instance=True),
     )

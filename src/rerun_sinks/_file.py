@@ -19,6 +19,10 @@ Rules:
   one record per logging thread, and a later record may be complete after an earlier
   torn one (``verify`` reports the damaged region, ``recover`` copies the rest);
   ``flush()`` and ``close()`` wait for the writes in flight;
+- ``copies_on_write`` is True for an unbuffered file (not a stream): a record's bytes
+  are in the file when its write returns, so the recording may hand it records whose
+  large pixels are views of the caller's arrays (read twice: for the CRC, then by the
+  system call; changed by another thread in between, the record fails its CRC);
 - ``buffer_bytes=N`` (N > 0) keeps the encoded records (buffers of the messages' own
   memory: no copy) until they add up to N bytes or more (or ``_IOV_MAX`` buffers), then
   writes them with one system call; ``write_many``, ``flush()`` and ``close()`` write
@@ -113,6 +117,14 @@ class FileSink(Sink):
             self._target = _binary_stream(target)
         if self.buffer_bytes:
             flush_at_exit(self)
+
+    @property
+    def copies_on_write(self) -> bool:
+        """True for an unbuffered file: a record's bytes are in it when its write returns.
+
+        (A stream may keep what it is given; a buffer keeps records until it is full.)
+        """
+        return self.buffer_bytes == 0 and type(self._target) is int
 
     def write(self, record: Record) -> None:
         """Append the encoded ``record`` (one system call, or to the buffer)."""

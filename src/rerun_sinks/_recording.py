@@ -25,6 +25,9 @@ Rules:
   thread's timelines updated with that frame's ``times`` and its own clock reading;
   all or nothing; frames of one layout go to a ``RecordBatchSink`` as one
   ``RecordBatch`` (no ``Record`` objects), to other sinks as its records;
+- a sink whose ``copies_on_write`` is True (``MemorySink``, an unbuffered ``FileSink``)
+  gets large frames built with ``borrow=True``: no copy before the one into the file
+  or memory; other sinks and the backlog get immutable copies;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;
   a replaced sink is closed;
 """
@@ -72,6 +75,7 @@ from rerun_sinks._sinks import (
     RecordBatchSink,
     Sink,
     check_sink,
+    copies_on_write,
     drop_counts,
     record_nbytes,
 )
@@ -133,6 +137,7 @@ class RecordingEngine:
         self._time = ThreadTime()
         self._sink: Sink | None = None
         self._ordered: Callable[[Record], Callable[[], None]] | None = None  # its write_ordered
+        self._borrow = False  # the sink copies a record before its write returns
         self._backlog: list[Record] = []
         self._paths: dict[str, tuple[str, ...]] = {}  # entity path strings already parsed
         self._tick = 0
@@ -191,7 +196,7 @@ class RecordingEngine:
                 f"{type(msg).__name__}. Use e.g. rec.log('cam', make_image_msg(array))."
             )
             raise TypeError(text)
-        self._log("log", entity_path, lambda: msg, timeless)
+        self._log("log", entity_path, lambda _: msg, timeless)
 
     def log_image(
         self,
@@ -209,13 +214,14 @@ class RecordingEngine:
         self._log(
             "log_image",
             entity_path,
-            lambda: make_image_msg(
+            lambda borrow: make_image_msg(
                 image,
                 color_model=color_model,
                 draw_order=draw_order,
                 ext=ext,
                 jpeg_quality=jpeg_quality,
                 layout=layout,
+                borrow=borrow,
             ),
             timeless,
         )
@@ -234,7 +240,7 @@ class RecordingEngine:
         self._log(
             "log_image_file",
             entity_path,
-            lambda: _encoded_image_msg(img_bytes, img_path, img_format),
+            lambda _: _encoded_image_msg(img_bytes, img_path, img_format),
             timeless,
         )
 
@@ -252,7 +258,9 @@ class RecordingEngine:
         self._log(
             "log_depth_image",
             entity_path,
-            lambda: make_depth_msg(image, meter=meter, draw_order=draw_order, ext=ext),
+            lambda borrow: make_depth_msg(
+                image, meter=meter, draw_order=draw_order, ext=ext, borrow=borrow
+            ),
             timeless,
         )
 
@@ -269,7 +277,9 @@ class RecordingEngine:
         self._log(
             "log_segmentation_image",
             entity_path,
-            lambda: make_segmentation_msg(image, draw_order=draw_order, ext=ext),
+            lambda borrow: make_segmentation_msg(
+                image, draw_order=draw_order, ext=ext, borrow=borrow
+            ),
             timeless,
         )
 
@@ -280,7 +290,7 @@ class RecordingEngine:
         self._log(
             "log_annotation_context",
             entity_path,
-            lambda: make_annotation_context_msg(class_descriptions),
+            lambda _: make_annotation_context_msg(class_descriptions),
             timeless,
         )
 
@@ -296,14 +306,19 @@ class RecordingEngine:
         self._log(
             "log_extension_components",
             entity_path,
-            lambda: make_extension_msg(ext, identifiers=identifiers),
+            lambda _: make_extension_msg(ext, identifiers=identifiers),
             timeless,
         )
 
     def _log(
-        self, func: str, entity_path: object, build: Callable[[], Message], timeless: object
+        self, func: str, entity_path: object, build: Callable[[bool], Message], timeless: object
     ) -> None:
-        """Build the message (``build``: a closure, cheaper than a partial), stamp, write."""
+        """Build the message (``build``: a closure, cheaper than a partial), stamp, write.
+
+        ``build(borrow)``: with ``borrow`` True (the sink copies a record before its write
+        returns) large pixels may stay views of the caller's arrays; were the sink replaced
+        meanwhile by one that keeps records, the message is copied before it goes there.
+        """
         if not isinstance(timeless, bool):
             msg = f"{func}(timeless=...) must be True or False; got {timeless!r}."
             raise TypeError(msg)
@@ -313,7 +328,8 @@ class RecordingEngine:
             path = self._paths.get(entity_path) if type(entity_path) is str else None
             if path is None:
                 path = self._entity_path(entity_path)
-            message = build()
+            borrow = self._borrow
+            message = build(borrow)
         except (RerunCoreError, OSError) as err:
             if self._strict:
                 raise
@@ -327,6 +343,8 @@ class RecordingEngine:
         timepoint = NO_TIMELINES if timeless else self._time.timepoint
         finish = None
         with self._lock:
+            if borrow and not self._borrow:  # the sink changed: keep no caller memory
+                message = attrs.evolve(message)  # its converters copy the pixels
             record = stamp_record(
                 path,
                 message,
@@ -496,6 +514,7 @@ class RecordingEngine:
         with self._lock:
             old, self._sink = self._sink, new
             self._ordered = ordered if callable(ordered) else None
+            self._borrow = copies_on_write(new)
             backlog, self._backlog = self._backlog, []
             if backlog:
                 _write(new, backlog)
@@ -511,6 +530,7 @@ class RecordingEngine:
         """Close the current sink and go back to keeping records in a backlog."""
         with self._lock:
             old, self._sink, self._ordered = self._sink, None, None
+            self._borrow = False
         self._retire(old)
 
     def _retire(self, sink: Sink | None) -> None:

@@ -11,7 +11,11 @@ Rules:
   ``rerun_core.RecordBatch`` of ``send_columns`` (``write_batch``: its records, in order,
   as ``write`` would take them, consumed before it returns: the batch's pixels may be
   the caller's memory); a :class:`CountsDrops` sink reports the records it dropped
-  (``drop_counts``, summed into ``RecordingStream.stats``).
+  (``drop_counts``, summed into ``RecordingStream.stats``); a sink whose
+  ``copies_on_write`` is True keeps no memory of a record once its ``write`` (or
+  ``write_ordered``'s function) returns, so a recording may hand it records whose large
+  pixels are views of the caller's arrays (``rerun_core``'s ``borrow=True``);
+- ``MemorySink`` and ``TeeSink`` of such sinks copy on write.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
     "Sink",
     "TeeSink",
     "check_sink",
+    "copies_on_write",
     "drop_counts",
     "record_nbytes",
 ]
@@ -116,6 +121,11 @@ def drop_counts(sink: object) -> tuple[int, int]:
     return sink.drop_counts() if isinstance(sink, CountsDrops) else (0, 0)
 
 
+def copies_on_write(sink: object) -> bool:
+    """Tell whether ``sink`` is done with a record's memory when its write returns."""
+    return getattr(sink, "copies_on_write", False) is True
+
+
 def check_sink(sink: object, *, param: str = "sink") -> Sink:
     """Return ``sink`` if it has ``write``, ``flush`` and ``close``, else raise TypeError."""
     if not all(callable(getattr(sink, name, None)) for name in ("write", "flush", "close")):
@@ -161,6 +171,11 @@ class MemorySink(Sink):
         self._encoder = RecordEncoder()
         self._stream = io.BytesIO()
         self._closed = False
+
+    @property
+    def copies_on_write(self) -> bool:
+        """True: ``write`` copies the record's bytes into the stream before it returns."""
+        return True
 
     @property
     def records(self) -> list[Record]:
@@ -217,6 +232,11 @@ class TeeSink(Sink):
         self.sinks: tuple[Sink, ...] = tuple(check_sink(s, param="TeeSink sink") for s in sinks)
         self._lock = threading.Lock()
         self._closed = False
+
+    @property
+    def copies_on_write(self) -> bool:
+        """True if every sink it fans out to copies a record before its write returns."""
+        return all(map(copies_on_write, self.sinks))
 
     def write(self, record: Record) -> None:
         """Write ``record`` to every sink; the first error is raised after trying all."""

@@ -52,15 +52,15 @@ def test_facade_function_matches_recording_method(name: str) -> None:
 # log method -> (builder, {method parameter: builder parameter} where the names differ,
 # method parameters that are not builder options, builder options the method does not offer)
 BUILDERS: dict[str, tuple[Callable[..., Any], dict[str, str], set[str], set[str]]] = {
-    "log_image": (rc.make_image_msg, {}, set(), {"max_pixels"}),
+    "log_image": (rc.make_image_msg, {}, set(), {"max_pixels", "borrow"}),  # the sink decides
     "log_image_file": (
         rc.make_encoded_image_msg,
         {"img_format": "media_type"},
         {"img_bytes", "img_path"},  # both become the builder's ``data``
         {"data", "draw_order", "ext", "max_pixels"},  # legacy log_image_file has none of them
     ),
-    "log_depth_image": (rc.make_depth_msg, {}, set(), {"max_pixels"}),
-    "log_segmentation_image": (rc.make_segmentation_msg, {}, set(), {"max_pixels"}),
+    "log_depth_image": (rc.make_depth_msg, {}, set(), {"max_pixels", "borrow"}),
+    "log_segmentation_image": (rc.make_segmentation_msg, {}, set(), {"max_pixels", "borrow"}),
     "log_annotation_context": (rc.make_annotation_context_msg, {}, set(), set()),
     "log_extension_components": (rc.make_extension_msg, {}, set(), set()),
 }
