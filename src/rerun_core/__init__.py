@@ -45,10 +45,9 @@ if TYPE_CHECKING:
         decode_record,
         encode_record,
         encode_record_parts,
-        iter_records,
-        scan_records,
     )
     from rerun_core._compress import encode_compressed_parts
+    from rerun_core._decoder import RecordDecoder, iter_records, scan_records
     from rerun_core._encoder import RecordEncoder
 
 _LAZY = {
@@ -58,9 +57,10 @@ _LAZY = {
     "decode_record": "rerun_core._codec",
     "encode_record": "rerun_core._codec",
     "encode_record_parts": "rerun_core._codec",
-    "iter_records": "rerun_core._codec",
-    "scan_records": "rerun_core._codec",
     "encode_compressed_parts": "rerun_core._compress",
+    "RecordDecoder": "rerun_core._decoder",
+    "iter_records": "rerun_core._decoder",
+    "scan_records": "rerun_core._decoder",
     "RecordEncoder": "rerun_core._encoder",
 }
 """Names imported on first use, with the module that defines them."""
@@ -81,6 +81,7 @@ __all__ = [
     "Message",
     "Record",
     "RecordBatch",
+    "RecordDecoder",
     "RecordEncoder",
     "RecordSpan",
     "RerunCoreError",

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from rerun_core._codec import _LOG_KINDS, Buffer, _decode_frame, _frame, _next_intact
+from rerun_core._codec import _LOG_KINDS, Buffer, _decode_frame, _frame, _log_frame_at, _next_intact
+from rerun_core._decoder import RecordDecoder
 from rerun_core._messages import (
     AnnotationContextMsg,
     DepthMsg,
@@ -278,11 +279,12 @@ class CatalogBuilder:
 def _intact_records(buf: Buffer) -> Iterator[tuple[int, int, Record]]:
     """Yield ``(offset, length, record)`` for every intact log record, skipping damage."""
     view = memoryview(buf).cast("B")
+    decoder = RecordDecoder()
     offset = 0
     while offset < len(view):
         try:
             span = _frame(view, offset)
-            record = _decode_frame(view, span) if span.kind in LOG_KINDS else None
+            record = decoder._decode_frame(view, span) if span.kind in LOG_KINDS else None
         except DecodeError:
             offset = _next_intact(view, offset + 1)
             continue
@@ -293,12 +295,7 @@ def _intact_records(buf: Buffer) -> Iterator[tuple[int, int, Record]]:
 
 def decode_record_at(buf: Buffer, offset: int) -> Record:
     """Decode the log record framed at ``offset`` (its CRCs checked); damage raises."""
-    view = memoryview(buf).cast("B")
-    span = _frame(view, offset)
-    if span.kind not in LOG_KINDS:
-        msg = f"the frame at offset {offset} is of kind {span.kind}, not a log record"
-        raise DecodeError(msg, offset=offset)
-    return _decode_frame(view, span)
+    return _decode_frame(*_log_frame_at(buf, offset))
 
 
 def scan_catalog(buf: Buffer) -> Catalog:

@@ -14,7 +14,6 @@ import math
 import mmap
 import re
 import struct
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -34,8 +33,6 @@ __all__ = [
     "decode_record",
     "encode_record",
     "encode_record_parts",
-    "iter_records",
-    "scan_records",
 ]
 
 MAGIC = b"\x89RRC"
@@ -150,12 +147,17 @@ def _frame(view: memoryview, offset: int) -> RecordSpan:
     return RecordSpan(offset, length, kind)
 
 
-def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
-    """Parse the metadata and payload of an intact record frame."""
+def _frame_parts(view: memoryview, span: RecordSpan) -> tuple[bytes, memoryview]:
+    """Return the metadata bytes and the payload of an intact record frame."""
     _, _, _, _, meta_len, payload_len, _ = _HEADER.unpack_from(view, span.offset)
     meta_start = span.offset + _HEADER.size
     payload_start = meta_start + meta_len + _pad(_HEADER.size + meta_len)
-    payload = view[payload_start : payload_start + payload_len]
+    meta = bytes(view[meta_start : meta_start + meta_len])
+    return meta, view[payload_start : payload_start + payload_len]
+
+
+def _decode_parts(meta_bytes: bytes, payload: memoryview, span: RecordSpan) -> Record:
+    """Parse the metadata and payload of an intact record frame (``_frame_parts``)."""
 
     def fetch(spec: ArraySpec) -> np.ndarray[Any, Any]:
         if (
@@ -179,13 +181,18 @@ def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
         return flat.reshape(spec.shape)
 
     try:
-        meta = load_meta(bytes(view[meta_start : meta_start + meta_len]))
+        meta = load_meta(meta_bytes)
         return from_meta(meta, fetch)
     except ImportError:  # a codec library is missing: the bytes may well be fine
         raise
     except Exception as exc:  # the decoding boundary: every failure becomes a DecodeError
         msg = f"record metadata is invalid: {type(exc).__name__}: {exc}"
         raise DecodeError(msg, offset=span.offset) from None
+
+
+def _decode_frame(view: memoryview, span: RecordSpan) -> Record:
+    """Parse the metadata and payload of an intact record frame."""
+    return _decode_parts(*_frame_parts(view, span), span)
 
 
 def _bytes_view(buf: Buffer) -> memoryview:
@@ -200,8 +207,8 @@ def _bytes_view(buf: Buffer) -> memoryview:
         raise DecodeError(msg, offset=0) from None
 
 
-def decode_record(buf: Buffer) -> Record:
-    """Decode exactly one record; trailing bytes raise ``DecodeError``."""
+def _only_frame(buf: Buffer) -> tuple[memoryview, RecordSpan]:
+    """Check that ``buf`` is exactly one intact log record; return its view and span."""
     view = _bytes_view(buf)
     span = _frame(view, 0)
     if span.length != len(view):
@@ -210,40 +217,22 @@ def decode_record(buf: Buffer) -> Record:
     if span.kind not in _LOG_KINDS:
         msg = f"record kind {span.kind} is unknown to this reader (it knows {_LOG_KINDS})"
         raise DecodeError(msg, offset=0)
-    return _decode_frame(view, span)
+    return view, span
 
 
-def iter_records(buf: Buffer) -> Iterator[Record]:
-    """Decode back-to-back records, skipping unknown kinds; damage raises ``DecodeError``."""
-    view = _bytes_view(buf)
-    offset = 0
-    while offset < len(view):
-        span = _frame(view, offset)
-        if span.kind in _LOG_KINDS:
-            yield _decode_frame(view, span)
-        offset += span.length
+def _log_frame_at(buf: Buffer, offset: int) -> tuple[memoryview, RecordSpan]:
+    """Check the log record framed at ``offset`` (its CRCs); return the view and its span."""
+    view = memoryview(buf).cast("B")
+    span = _frame(view, offset)
+    if span.kind not in _LOG_KINDS:
+        msg = f"the frame at offset {offset} is of kind {span.kind}, not a log record"
+        raise DecodeError(msg, offset=offset)
+    return view, span
 
 
-def scan_records(buf: Buffer) -> Iterator[RecordSpan]:
-    """Yield every frame, intact or not, resynchronising on the magic after damage.
-
-    A damaged region yields one span with ``error`` set, covering the bytes up to the
-    next intact record (or the end).
-    """
-    view = _bytes_view(buf)
-    offset = 0
-    while offset < len(view):
-        try:
-            span = _frame(view, offset)
-            if span.kind in _LOG_KINDS:
-                _decode_frame(view, span)
-        except DecodeError as error:
-            resume = _next_intact(view, offset + 1)
-            yield RecordSpan(offset, resume - offset, 0, error)
-            offset = resume
-        else:
-            yield span
-            offset += span.length
+def decode_record(buf: Buffer) -> Record:
+    """Decode exactly one record; trailing bytes raise ``DecodeError``."""
+    return _decode_frame(*_only_frame(buf))
 
 
 def _next_intact(view: memoryview, start: int) -> int:

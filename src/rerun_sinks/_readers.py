@@ -17,15 +17,8 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from rerun_core import Record, RecordSpan, iter_records, scan_records
-from rerun_core.catalog import (
-    KIND_INDEX,
-    LOG_KINDS,
-    CatalogBuilder,
-    decode_record_at,
-    encode_index,
-    read_index,
-)
+from rerun_core import Record, RecordDecoder, RecordSpan, iter_records, scan_records
+from rerun_core.catalog import KIND_INDEX, LOG_KINDS, CatalogBuilder, encode_index, read_index
 from rerun_sinks._formats import foreign_records, sniff_format
 from rerun_sinks.errors import ForeignDataError
 
@@ -136,6 +129,7 @@ def recover(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | N
         raise ForeignDataError(msg)
     data = _map(src)
     catalog = CatalogBuilder()
+    decoder = RecordDecoder()
     offset = 0
     with Path(dst).open("wb") as out:
         for span in _spans(data, progress):
@@ -143,7 +137,7 @@ def recover(src: PathLike, dst: PathLike, *, progress: Callable[[int], None] | N
                 continue
             out.write(memoryview(data)[span.offset : span.offset + span.length])
             if span.kind in LOG_KINDS:
-                catalog.add(offset, span.length, decode_record_at(data, span.offset))
+                catalog.add(offset, span.length, decoder.decode_at(data, span.offset))
             offset += span.length
         out.write(encode_index(catalog.build(), offset))
         out.flush()

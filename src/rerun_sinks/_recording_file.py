@@ -26,14 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from rerun_core import InvalidArgumentError, Record, format_entity_path, parse_entity_path
-from rerun_core.catalog import (
-    MSG_KINDS,
-    Catalog,
-    decode_record_at,
-    read_index,
-    scan_catalog,
+from rerun_core import (
+    InvalidArgumentError,
+    Record,
+    RecordDecoder,
+    format_entity_path,
+    parse_entity_path,
 )
+from rerun_core.catalog import MSG_KINDS, Catalog, read_index, scan_catalog
 from rerun_sinks._data import records_to_arrow, records_to_parquet
 from rerun_sinks._formats import ForeignFile, open_foreign, sniff_format
 
@@ -379,11 +379,12 @@ def open_recording(path: PathLike) -> RecordingFile:
         catalog = scan_catalog(buffer)
         advise(0, 0)
     offsets, lengths = catalog.offset, catalog.length
+    decoder = RecordDecoder()
 
     def record_at(position: int) -> Record:
         offset = int(offsets[position])
         advise(offset, int(lengths[position]))
-        return decode_record_at(buffer, offset)
+        return decoder.decode_at(buffer, offset)
 
     return RecordingFile(name, catalog, record_at, indexed=index.catalog is not None, resource=data)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-from rerun_core import Record, RecordSpan, iter_records, scan_records
+from rerun_core import Record, RecordDecoder, RecordSpan, scan_records
 from rerun_sinks._formats import foreign_records, sniff_format
 from rerun_sinks._readers import _map
 
@@ -31,9 +31,10 @@ def intact_records(
         return
     data = _map(path)
     view = memoryview(data)
+    decoder = RecordDecoder()
     for span in scan_records(data):
         if span.error is None:
-            yield from iter_records(view[span.offset : span.offset + span.length])
+            yield from decoder.iter_records(view[span.offset : span.offset + span.length])
         elif on_damage is None:
             raise span.error
         else:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from rerun_core import RecordSpan, format_entity_path, scan_records
-from rerun_core.catalog import LOG_KINDS, Catalog, CatalogBuilder, MsgFormat, decode_record_at
+from rerun_core import RecordDecoder, RecordSpan, format_entity_path, scan_records
+from rerun_core.catalog import LOG_KINDS, Catalog, CatalogBuilder, MsgFormat
 from rerun_sinks._readers import _map
 
 __all__ = ["scanned_catalog", "summary_lines"]
@@ -35,11 +35,12 @@ def scanned_catalog(
     """Catalog an ``.rrc`` file front to back, handing each damaged region to ``on_damage``."""
     data = _map(path)
     builder = CatalogBuilder()
+    decoder = RecordDecoder()
     for span in scan_records(data):
         if span.error is not None:
             on_damage(span)
         elif span.kind in LOG_KINDS:
-            builder.add(span.offset, span.length, decode_record_at(data, span.offset))
+            builder.add(span.offset, span.length, decoder.decode_at(data, span.offset))
     return builder.build()
 
 
