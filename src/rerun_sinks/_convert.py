@@ -45,22 +45,26 @@ def sink_for_path(
     application_id: str | None = None,
     recording_id: str | None = None,
     compression: str | None = None,
+    buffer_bytes: int = 0,
 ) -> Sink:
     """Return a new sink writing to ``path`` (created or truncated); the extension picks it.
 
     A format that stores them (``.rrd``) gets the recording's application and recording ids;
-    ``compression`` (``"zstd"``/``"lz4"``) is for ``.rrc`` files only.
+    ``compression`` (``"zstd"``/``"lz4"``) and ``buffer_bytes`` (``FileSink``'s write
+    buffer) are for ``.rrc`` files only.
     """
     name = os.fspath(path)
     suffix = _suffix(name, SAVE_EXTENSIONS, action="save()")
-    if compression is not None:
+    if compression is not None or buffer_bytes != 0:
         if suffix != ".rrc":
+            option = "compression" if compression is not None else "buffer_bytes"
+            value = compression if compression is not None else buffer_bytes
             msg = (
-                f"compression={compression!r} is for .rrc files; {name!r} is {suffix} "
-                "(.mcap chunks are zstd-compressed already). Drop compression= or save to .rrc."
+                f"{option}={value!r} is for .rrc files; {name!r} is {suffix} (.mcap chunks are "
+                f"zstd-compressed and buffered already). Drop {option}= or save to .rrc."
             )
-            raise InvalidArgumentError(msg, param="compression")
-        return FileSink(name, compression=compression)
+            raise InvalidArgumentError(msg, param=option)
+        return FileSink(name, compression=compression, buffer_bytes=buffer_bytes)
     if suffix == ".rrd" and application_id is not None:
         return _rerun_file(name, application_id=application_id, recording_id=recording_id)
     return _SINKS[suffix](name)

@@ -163,6 +163,39 @@ def test_save_does_not_buffer(tmp_path: Path) -> None:
     rec.disconnect()
 
 
+def test_save_buffers_when_asked(tmp_path: Path) -> None:
+    rec = rr.new_recording("t", strict=True)
+    rec.save(tmp_path / "s.rrc", buffer_bytes=1 << 20)
+    rec.log_image("cam", np.zeros((4, 4, 3), np.uint8))
+    assert (tmp_path / "s.rrc").stat().st_size == 0  # in the buffer
+    rec.flush()
+    assert len(list(rr.read_records(tmp_path / "s.rrc"))) == 1
+    rec.disconnect()
+
+
+def test_the_facade_save_takes_buffer_bytes(tmp_path: Path) -> None:
+    rr.init("t", strict=True)
+    rr.save(tmp_path / "s.rrc", buffer_bytes=4096)
+    rr.log_image("cam", np.zeros((4, 4, 3), np.uint8))
+    assert (tmp_path / "s.rrc").stat().st_size == 0
+    rr.disconnect()
+    assert len(list(rr.read_records(tmp_path / "s.rrc"))) == 1
+
+
+@pytest.mark.parametrize("name", ["s.mcap", "s.rrd"])
+def test_buffer_bytes_is_for_rrc_files_only(tmp_path: Path, name: str) -> None:
+    rec = rr.new_recording("t", strict=True)
+    with pytest.raises(rc.InvalidArgumentError, match=r"buffer_bytes=4096 is for \.rrc files"):
+        rec.save(tmp_path / name, buffer_bytes=4096)
+    assert not (tmp_path / name).exists()
+
+
+def test_save_rejects_a_bad_buffer_size(tmp_path: Path) -> None:
+    rec = rr.new_recording("t", strict=True)
+    with pytest.raises(rc.InvalidArgumentError, match="buffer_bytes"):
+        rec.save(tmp_path / "s.rrc", buffer_bytes=-1)
+
+
 class _FailingStream(io.RawIOBase):
     def __init__(self) -> None:
         self.calls = 0
