@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from rerun_sinks._state import reset_for_tests
@@ -30,3 +32,17 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def written_buffers(monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
+    """Every buffer ``os.pwritev`` writes from now on, as a uint8 view (the write still happens)."""
+    real_pwritev = os.pwritev
+    seen: list[np.ndarray] = []
+
+    def spy(fd: int, buffers: list[bytes | memoryview], offset: int) -> int:
+        seen.extend(np.frombuffer(b, np.uint8) for b in buffers)
+        return real_pwritev(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", spy)
+    return seen

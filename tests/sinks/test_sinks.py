@@ -325,19 +325,11 @@ def test_same_records_and_clock_give_identical_files(tmp_path):
     assert (tmp_path / "a.rrc").read_bytes() != (tmp_path / "c.rrc").read_bytes()
 
 
-def test_pixels_go_to_the_file_without_a_copy(tmp_path, monkeypatch):
-    real_pwritev = os.pwritev
-    seen: list[np.ndarray] = []
-
-    def spy(fd, buffers, offset):
-        seen.extend(np.frombuffer(b, np.uint8) for b in buffers)
-        return real_pwritev(fd, buffers, offset)
-
-    monkeypatch.setattr(os, "pwritev", spy)
+def test_pixels_go_to_the_file_without_a_copy(tmp_path, written_buffers):
     [record] = some_records(1)
     with rr.FileSink(tmp_path / "a.rrc") as sink:
         sink.write(record)
-    assert any(np.shares_memory(view, record.msg.pixels) for view in seen)
+    assert any(np.shares_memory(view, record.msg.pixels) for view in written_buffers)
 
 
 def test_memory_sink_reset_data_forgets_records():
