@@ -25,7 +25,7 @@ Rules (no I/O, no protobuf, no MCAP: values in, values out):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
@@ -63,6 +63,8 @@ __all__ = [
     "fill_side_static",
     "foreign_record",
     "foxglove_image",
+    "image_data",
+    "layout_key",
     "record_from_side",
     "side_key",
     "side_topic",
@@ -141,6 +143,61 @@ def foxglove_image(msg: Message) -> FoxgloveImage | None:
         pixels = msg.pixels
         return _raw("mono8" if pixels.dtype.itemsize == 1 else "mono16", pixels, exact=True)
     return None
+
+
+def layout_key(msg: Message) -> tuple[Any, ...] | None:
+    """Return what decides ``msg``'s Foxglove form and :func:`side_key`, but its data.
+
+    Messages with equal keys have Foxglove forms equal but for ``data``, and equal
+    side keys (so a sink may build both once per entity and key); ``None`` for messages
+    with per-record side data (ext, annotation contexts, extensions).
+    """
+    kind = type(msg)
+    pixels: Any
+    if kind is ImageMsg:
+        pixels = msg.pixels  # type: ignore[union-attr]
+        model = msg.color_model  # type: ignore[union-attr]
+        if pixels is None:  # JPEG: a CompressedImage has no size
+            key: tuple[Any, ...] = (kind, model)
+        else:
+            key = (kind, model, pixels.dtype, msg.height, msg.width)  # type: ignore[union-attr]
+    elif kind is DepthMsg:
+        pixels = msg.pixels  # type: ignore[union-attr]
+        key = (kind, pixels.dtype, pixels.shape, msg.meter)  # type: ignore[union-attr]
+    elif kind is SegmentationMsg:
+        pixels = msg.pixels  # type: ignore[union-attr]
+        key = (kind, pixels.dtype, pixels.shape)
+    else:
+        return None
+    if msg.ext:  # type: ignore[union-attr]
+        return None
+    order = msg.draw_order  # type: ignore[union-attr]
+    return key if order is None else (*key, order.hex())  # hex tells -0.0 from 0.0
+
+
+def image_data(msg: Message, image: FoxgloveImage) -> Callable[[Any], bytes]:
+    """Return how to get the Foxglove data of messages with ``msg``'s :func:`layout_key`.
+
+    ``image`` is ``msg``'s Foxglove form: the JPEG bytes, the pixels' own bytes when they
+    are the Foxglove data unchanged (no copy for frozen pixels), else the converted pixels.
+    """
+    if image.schema == COMPRESSED_IMAGE:
+        return _jpeg_data
+    if image.exact and _DATA_DTYPES.get(image.encoding) == msg.pixels.dtype:  # type: ignore[union-attr]
+        return _pixel_data
+    return _converted_data
+
+
+def _jpeg_data(msg: ImageMsg) -> bytes:
+    return msg.jpeg
+
+
+def _pixel_data(msg: ImageMsg | DepthMsg | SegmentationMsg) -> bytes:
+    return _bytes(msg.pixels)  # type: ignore[arg-type]
+
+
+def _converted_data(msg: Message) -> bytes:
+    return foxglove_image(msg).data  # type: ignore[union-attr]
 
 
 def _image(pixels: np.ndarray[Any, Any], model: ColorModel) -> FoxgloveImage:

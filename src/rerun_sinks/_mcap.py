@@ -41,21 +41,23 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, Literal, cast
 
-from rerun_core import Record, decode_record, format_entity_path
+from rerun_core import Message, Record, decode_record, format_entity_path
 from rerun_sinks._foxglove import (
     COMPRESSED_IMAGE,
     RAW_IMAGE,
     FoxgloveImage,
     entity_topic,
     fill_side,
-    fill_side_stamp,
     fill_side_static,
     foreign_record,
     foxglove_image,
+    image_data,
+    layout_key,
     record_from_side,
     side_key,
     side_topic,
 )
+from rerun_sinks._mcap_plan import ImageChannel, Plan, SideStamp, message_builder
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import ForeignDataError, SinkClosedError
 
@@ -74,6 +76,7 @@ _NS = 1_000_000_000
 _SEQUENCE_MOD = 2**32
 _TIMESTAMP_END = 2**32 * _NS  # Foxglove timestamps have uint32 seconds (until 2106)
 _TIMESTAMP_MAX = (2**32 - 1, _NS - 1)
+_MAX_PLANS = 64  # layouts kept per entity; records of more layouts get a plan each time
 
 
 def _missing_extra(what: str) -> str:
@@ -113,8 +116,9 @@ class McapSink(Sink):
             COMPRESSED_IMAGE: channels.CompressedImageChannel,
         }
         self._messages = messages
+        self._timestamp = messages.Timestamp
         self._side_class = _mcap_schema.message_class("Record")
-        self._stamp = self._side_class()  # reused under the lock for each record's own fields
+        self._stamp = SideStamp(self._side_class())  # used under the lock
         self._side_schema = foxglove.Schema(
             name=_mcap_schema.SIDE_SCHEMA, encoding="protobuf", data=_mcap_schema.SCHEMA_DATA
         )
@@ -196,42 +200,71 @@ class McapSink(Sink):
         if entity is None:
             entity = self._entities[record.entity_path] = self._new_entity(record.entity_path)
         msg = record.msg
+        key = layout_key(msg)
+        plan = entity.plans.get(key)
+        if plan is None:
+            plan = self._new_plan(entity, msg, key)
+            if plan is None:
+                self._emit_whole(entity, record, log_time)
+                return
+        channel = plan.channel
+        sequence = channel.sequence = (channel.sequence + 1) % _SEQUENCE_MOD
+        sec, nsec = divmod(log_time, _NS) if log_time < _TIMESTAMP_END else _TIMESTAMP_MAX
+        channel.log(plan.message(self._timestamp(sec, nsec), plan.data(msg)), log_time=log_time)
+        # protobuf merges concatenated messages: the layout's static part, then this record's
+        entity.side_log(plan.static + self._stamp.serialize(record, sequence), log_time, None)
+
+    def _new_plan(self, entity: _Entity, msg: Message, key: tuple[Any, ...] | None) -> Plan | None:
+        """Return the plan of ``msg``'s layout, kept while the entity has few.
+
+        ``None`` if the side record holds per-record data (``key`` is ``None`` or the
+        Foxglove form is lossy).
+        """
         image = foxglove_image(msg)
+        if key is None or image is None or side_key(msg, image) is None:
+            return None
+        side = self._side_class()
+        fill_side_static(side, entity.path, msg, image)
+        plan = Plan(
+            self._image_channel(entity, image.schema),
+            message_builder(self._messages, image, entity.frame_id),
+            image_data(msg, image),
+            side.SerializeToString(),
+        )
+        if len(entity.plans) < _MAX_PLANS:
+            entity.plans[key] = plan
+        return plan
+
+    def _emit_whole(self, entity: _Entity, record: Record, log_time: int) -> None:
+        """Write ``record`` with its side record serialized whole (it holds per-record data)."""
+        image = foxglove_image(record.msg)
         sequence = None
         if image is not None:
-            channel = entity.images.get(image.schema)
-            if channel is None:
-                channel = entity.images[image.schema] = self._image_channel(entity, image.schema)
+            channel = self._image_channel(entity, image.schema)
             sequence = channel.sequence = (channel.sequence + 1) % _SEQUENCE_MOD
-            channel.log(self._foxglove_message(image, entity.frame_id, log_time), log_time=log_time)
-        key = side_key(msg, image)
-        if key is None:  # the static part holds this record's own data: serialize it whole
-            side = self._side_class()
-            fill_side(side, record, image, sequence)
-            entity.side_log(side.SerializeToString(), log_time, None)
-            return
-        static = entity.statics.get(key)
-        if static is None:
-            side = self._side_class()
-            fill_side_static(side, record.entity_path, msg, image)
-            static = entity.statics[key] = side.SerializeToString()
-        stamp = self._stamp
-        stamp.Clear()
-        fill_side_stamp(stamp, record, sequence)
-        # protobuf merges concatenated messages: the entity's static part, then this record's
-        entity.side_log(static + stamp.SerializeToString(), log_time, None)
+            sec, nsec = divmod(log_time, _NS) if log_time < _TIMESTAMP_END else _TIMESTAMP_MAX
+            build = message_builder(self._messages, image, entity.frame_id)
+            channel.log(build(self._timestamp(sec, nsec), image.data), log_time=log_time)
+        side = self._side_class()
+        fill_side(side, record, image, sequence)
+        entity.side_log(side.SerializeToString(), log_time, None)
 
-    def _image_channel(self, entity: _Entity, schema: str) -> _ImageChannel:
+    def _image_channel(self, entity: _Entity, schema: str) -> ImageChannel:
+        """Return the entity's channel of ``schema``; the first one has the entity's topic."""
+        channel = entity.images.get(schema)
+        if channel is not None:
+            return channel
         preferred = entity.topic
         if entity.images:  # the entity's second image schema gets a topic of its own
             suffix = "/compressed" if schema == COMPRESSED_IMAGE else "/raw"
             preferred = entity.topic.rstrip("/") + suffix
-        channel = self._channel_types[schema](
+        log = self._channel_types[schema](
             self._unique_topic(preferred),
             metadata={SIDE_TOPIC_KEY: entity.side_topic},
             context=self._context,
-        )
-        return _ImageChannel(channel.log)
+        ).log
+        channel = entity.images[schema] = ImageChannel(log)
+        return channel
 
     def _unique_topic(self, preferred: str) -> str:
         """Return ``preferred``, or ``preferred_2``, ``_3``, ... if a channel already has it."""
@@ -241,24 +274,6 @@ class McapSink(Sink):
             topic = f"{preferred}_{number}"
         self._topics.add(topic)
         return topic
-
-    def _foxglove_message(self, image: FoxgloveImage, frame_id: str, log_time: int) -> Any:
-        messages = self._messages
-        sec, nsec = divmod(log_time, _NS) if log_time < _TIMESTAMP_END else _TIMESTAMP_MAX
-        timestamp = messages.Timestamp(sec, nsec)
-        if image.schema == COMPRESSED_IMAGE:
-            return messages.CompressedImage(
-                timestamp=timestamp, frame_id=frame_id, data=image.data, format=image.encoding
-            )
-        return messages.RawImage(
-            timestamp=timestamp,
-            frame_id=frame_id,
-            width=image.width,
-            height=image.height,
-            encoding=image.encoding,
-            step=image.step,
-            data=image.data,
-        )
 
     def _new_entity(self, entity_path: tuple[str, ...]) -> _Entity:
         side = self._fox.Channel(
@@ -277,27 +292,18 @@ class McapSink(Sink):
 
 
 class _Entity:
-    """The channels of one entity path and the serialized static parts of its side records."""
+    """The channels of one entity path and the plans of its layouts."""
 
-    __slots__ = ("frame_id", "images", "side_log", "side_topic", "statics", "topic")
+    __slots__ = ("frame_id", "images", "path", "plans", "side_log", "side_topic", "topic")
 
     def __init__(self, entity_path: tuple[str, ...], side: Any) -> None:
+        self.path = entity_path
         self.topic = entity_topic(entity_path)
         self.frame_id = format_entity_path(entity_path)
         self.side_topic: str = side.topic()
         self.side_log: Callable[[bytes, int | None, int | None], None] = side.base.log
-        self.images: dict[str, _ImageChannel] = {}
-        self.statics: dict[tuple[Any, ...], bytes] = {}
-
-
-class _ImageChannel:
-    """An image channel's ``log`` and the sequence number foxglove-sdk gave its last message."""
-
-    __slots__ = ("log", "sequence")
-
-    def __init__(self, log: Callable[..., None]) -> None:
-        self.log = log
-        self.sequence = 0  # foxglove-sdk numbers each channel's messages 1, 2, ...
+        self.images: dict[str, ImageChannel] = {}
+        self.plans: dict[tuple[Any, ...] | None, Plan] = {}
 
 
 def read_mcap_records(source: PathLike | BinaryIO) -> Iterator[Record]:
