@@ -53,7 +53,9 @@ __all__ = ["RecordDecoder", "iter_records", "scan_records"]
 _BUILDERS: Mapping[type[Any], Callable[..., Any]] = MappingProxyType(
     {cls: trusted_constructor(cls) for cls in (ImageMsg, DepthMsg, SegmentationMsg)}
 )
-_INT_SIZES = (1, 2, 4, 8)  # bytes after a CBOR integer head of additional info 24..27
+_INT_SIZES: Mapping[int, int] = MappingProxyType(  # CBOR integer heads (major type 0) -> bytes
+    {**dict.fromkeys(range(24), 0), 24: 1, 25: 2, 26: 4, 27: 8}
+)
 
 
 class _Shape:
@@ -94,23 +96,21 @@ class _Shape:
         """Return the record with ``integers`` and ``payload``'s pixels; None: the slow path."""
         tick = integers[0] if self.ticked else 0
         when = integers[-1] if self.timed else 0
-        start = 1 if self.ticked else 0
-        values = integers[start : start + len(self.slots)]
-        if (
-            self.nbytes > len(payload)
-            or not 0 <= tick <= INT64_MAX
-            or not INT64_MIN <= when <= INT64_MAX
-            or not all(INT64_MIN <= value <= INT64_MAX for value in values)
+        if not (
+            self.nbytes <= len(payload)
+            and 0 <= tick <= INT64_MAX
+            and INT64_MIN <= when <= INT64_MAX
         ):
             return None
         timepoint = NO_TIMELINES
         if self.slots:
-            timepoint = MappingProxyType(
-                {
-                    name: new_time_value(kind=kind, value=value)
-                    for (name, kind), value in zip(self.slots, values, strict=True)
-                }
-            )
+            times = {}
+            values = integers[1:] if self.ticked else integers  # zip stops before ``when``
+            for (name, kind), value in zip(self.slots, values, strict=False):
+                if not INT64_MIN <= value <= INT64_MAX:
+                    return None
+                times[name] = new_time_value(kind=kind, value=value)
+            timepoint = MappingProxyType(times)
         flat = np.frombuffer(payload, dtype=self.dtype, count=self.count)
         msg = self.build(pixels=freeze(flat.reshape(self.shape)))
         return stamp_record(
@@ -178,21 +178,25 @@ class RecordDecoder:
         node, position = self._root, 0
         integers: list[int] = []
         while True:
-            shape = node.ends.get(meta[position:])
-            if shape is not None:
-                return shape, integers
+            if node.ends:
+                shape = node.ends.get(meta[position:])
+                if shape is not None:
+                    return shape, integers
             for width in node.widths:
                 child = node.links.get(meta[position : position + width])
                 if child is not None:
                     break
             else:
                 return None
-            found = _read_int(meta, position + width)
-            if found is None:
+            position += width
+            head = meta[position] if position < len(meta) else 0xFF
+            size = _INT_SIZES.get(head & 0xDF)  # major type 0 or 1, any length
+            end = position + 1 + (0 if size is None else size)
+            if size is None or end > len(meta):
                 return None
-            value, position = found
-            integers.append(value)
-            node = child
+            value = int.from_bytes(meta[position + 1 : end], "big") if size else head & 0x1F
+            integers.append(~value if head & 0x20 else value)
+            position, node = end, child
 
     def _learn(self, meta: bytes, record: Record) -> None:
         """Keep ``record`` as a template if its metadata is canonical pieces around integers."""
@@ -226,25 +230,6 @@ class RecordDecoder:
             node = child
         node.ends[pieces[-1]] = shape
         self._count += 1
-
-
-def _read_int(meta: bytes, position: int) -> tuple[int, int] | None:
-    """Read the CBOR integer at ``position``: its value and the position after it, or None."""
-    if position >= len(meta):
-        return None
-    head = meta[position]
-    info = head & 0x1F
-    if head >= 0x40 or info > 27:  # not major type 0 or 1, or an indefinite/reserved length
-        return None
-    end = position + 1
-    if info < 24:
-        value = info
-    else:
-        end += _INT_SIZES[info - 24]
-        if end > len(meta):
-            return None
-        value = int.from_bytes(meta[position + 1 : end], "big")
-    return (~value if head & 0x20 else value), end
 
 
 def iter_records(buf: Buffer) -> Iterator[Record]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -201,6 +202,22 @@ def test_more_layouts_than_templates_still_decode() -> None:
         encoded = rc.encode_record(rc.make_record(f"e{index}", msg, log_tick=index))
         assert decoder.decode(encoded) == rc.decode_record(encoded)
         assert decoder.decode(encoded) == rc.decode_record(encoded)
+
+
+def test_one_decoder_shared_by_threads_decodes_every_record() -> None:
+    records = [
+        rc.make_record(
+            f"e{index % 7}",
+            rc.make_depth_msg(np.full((4, 4), index, np.uint16)),
+            timepoint={"f": ("sequence", index)},
+            log_tick=index,
+        )
+        for index in range(2000)
+    ]
+    decoder = rc.RecordDecoder()
+    with ThreadPoolExecutor(4) as pool:
+        decoded = list(pool.map(decoder.decode, [rc.encode_record(r) for r in records]))
+    assert decoded == records
 
 
 # -- damaged and hostile records --------------------------------------------------------------

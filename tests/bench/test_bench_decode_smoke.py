@@ -1,0 +1,31 @@
+"""Smoke test of ``benchmarks/bench_decode.py``: tiny recordings, one run, no timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH_DIR))
+    import bench_decode as module
+
+    return module
+
+
+def test_every_section_runs_and_cleans_up(bench: ModuleType, tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    assert (
+        bench.main(["--mb", "0.1", "--runs", "1", "--tmp-dir", str(tmp_path), "--out", str(out)])
+        == 0
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "Decoding every record: 64x64 RGB u8" in text
+    assert "depth u16, segmentation u8" in text
+    assert "to_parquet, 64x64 RGB frames" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]
