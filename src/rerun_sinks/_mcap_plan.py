@@ -10,7 +10,7 @@ Rules:
 - per record: a timestamp, the Foxglove message, the side record's stamp
   (:class:`SideStamp`), two ``log`` calls;
 - :class:`SideStamp` keeps one protobuf ``rerun_core.Record`` with the timepoint
-  entries of the last record: while the timeline names and kinds stay the same only the
+  entries of the last record: while the timeline names, kinds and order stay the same only the
   values are set again; the bytes always equal those of a fresh message filled by
   ``_foxglove.fill_side_stamp``.
 """
@@ -95,12 +95,13 @@ def message_builder(messages: Any, image: FoxgloveImage, frame_id: str) -> Messa
 class SideStamp:
     """Serializes the per-record part of side records, reusing one protobuf message."""
 
-    __slots__ = ("_entries", "_message")
+    __slots__ = ("_entries", "_message", "_names")
 
     def __init__(self, message: Any) -> None:
         """Use ``message``, an empty ``rerun_core.Record`` protobuf message."""
         self._message = message
-        self._entries: list[tuple[Any, str, str]] | None = None  # entry, timeline, kind
+        self._entries: tuple[tuple[Any, str, str], ...] | None = None  # entry, timeline, kind
+        self._names: tuple[str, ...] = ()
 
     def serialize(self, record: Record, sequence: int) -> bytes:
         """Return the stamp of ``record``, whose image message has number ``sequence``."""
@@ -111,7 +112,8 @@ class SideStamp:
             self._entries = None
             if not record.timeless:  # the record's own strings: compared by identity next time
                 pairs = zip(message.timepoint, record.timepoint.items(), strict=True)
-                self._entries = [(entry, name, time.kind) for entry, (name, time) in pairs]
+                self._entries = tuple((entry, name, time.kind) for entry, (name, time) in pairs)
+                self._names = tuple(record.timepoint)
         else:
             message.log_tick = record.log_tick
             message.log_time_ns = record.log_time_ns
@@ -124,8 +126,9 @@ class SideStamp:
         entries = self._entries
         if entries is None or len(entries) != len(timepoint):
             return False
-        for (entry, timeline, kind), (name, time) in zip(entries, timepoint.items(), strict=False):
-            if name != timeline or time.kind != kind:
+        for entry, timeline, kind in entries:
+            time = timepoint.get(timeline)
+            if time is None or time.kind != kind:
                 return False
             entry.value = time.value
-        return True
+        return len(entries) < 2 or tuple(timepoint) == self._names  # the same order too
