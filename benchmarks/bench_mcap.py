@@ -16,9 +16,12 @@ depth, the same N for every target, runs interleaved (run 1 of every target, the
 Section "writers": the choice of writer. The same messages (a protobuf ``foxglove.RawImage``
 and a ~60-byte side message per frame, zstd chunks) through foxglove-sdk's Rust writer and
 through the ``mcap`` Python writer with ``foxglove-schemas-protobuf``; through foxglove-sdk
-given its own ``RawImage`` objects or bytes serialized by the protobuf library (a template
+given its own ``RawImage`` objects, bytes serialized by the protobuf library (a template
 of the fields every frame shares plus each frame's timestamp and data: protobuf merges
-concatenated messages); and without the side messages: what one per frame costs.
+concatenated messages), or bytes joined from a per-layout template (each frame's
+serialized timestamp, the shared fields and the data field's tag and length serialized
+once, the pixels: what ``McapSink`` logs); and without the side messages: what one per
+frame costs.
 """
 
 from __future__ import annotations
@@ -197,9 +200,14 @@ def _raw_image_schema_data() -> bytes:
 
 
 def _writer_foxglove(
-    case: Case, pool: Pool, n: int, workdir: Path, *, side: bool = True, typed: bool = True
+    case: Case, pool: Pool, n: int, workdir: Path, *, side: bool = True, form: str = "objects"
 ) -> Timing:
-    """foxglove-sdk's writer; ``typed``: its RawImage objects, else protobuf-serialized bytes."""
+    """foxglove-sdk's writer given ``form``: its RawImage objects, or bytes.
+
+    Bytes: ``"protobuf"`` serializes each frame's timestamp and data with the protobuf
+    library; ``"template"`` joins each frame's serialized timestamp, the shared fields and
+    the data field's tag and length (all serialized once), and the pixels.
+    """
     import foxglove  # noqa: PLC0415
     from foxglove.channels import RawImageChannel  # noqa: PLC0415
     from foxglove.messages import RawImage, Timestamp  # noqa: PLC0415
@@ -208,6 +216,7 @@ def _writer_foxglove(
 
     context = foxglove.Context()
     writer = foxglove.open_mcap(workdir / "w-foxglove.mcap", allow_overwrite=True, context=context)
+    typed = form == "objects"
     if typed:
         image_log = RawImageChannel("/cam", context=context).log
     else:
@@ -216,7 +225,7 @@ def _writer_foxglove(
         )
         image_log = foxglove.Channel(
             "/cam", schema=schema, message_encoding="protobuf", context=context
-        ).log
+        ).base.log
     schema = foxglove.Schema(name="rerun_core.Record", encoding="protobuf", data=b"")
     side_log = foxglove.Channel(
         "/cam/rerun_core", schema=schema, message_encoding="protobuf", context=context
@@ -228,12 +237,18 @@ def _writer_foxglove(
         frame_id="cam", width=case.width, height=case.height, encoding=encoding, step=step
     ).SerializeToString()
     frames = [f.tobytes() for f in pool.frames]
+    size = len(frames[0])
+    data_head = PbRawImage(data=bytes(size)).SerializeToString()[:-size]  # tag and length
     m, base = len(frames), time.time_ns()
     clock = _Clock()
     for i in range(n):
         t = base + i
         sec, nsec = divmod(t, 1_000_000_000)
-        if typed:
+        if form == "template":
+            stamp = PbTimestamp(seconds=sec, nanos=nsec).SerializeToString()
+            head = b"\n" + bytes((len(stamp),))  # field 1, length-delimited: the timestamp
+            message = b"".join((head, stamp, template, data_head, frames[i % m]))
+        elif typed:
             message = RawImage(
                 timestamp=Timestamp(sec, nsec),
                 frame_id="cam",
@@ -294,7 +309,11 @@ def _writer_mcap_python(case: Case, pool: Pool, n: int, workdir: Path) -> Timing
 
 
 def _writer_foxglove_bytes(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
-    return _writer_foxglove(case, pool, n, workdir, typed=False)
+    return _writer_foxglove(case, pool, n, workdir, form="protobuf")
+
+
+def _writer_foxglove_template(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
+    return _writer_foxglove(case, pool, n, workdir, form="template")
 
 
 def _writer_foxglove_images_only(case: Case, pool: Pool, n: int, workdir: Path) -> Timing:
@@ -306,6 +325,11 @@ WRITER_TARGETS: tuple[tuple[str, Run, str], ...] = (
     (
         "foxglove-sdk, protobuf bytes (template + per-frame part)",
         _writer_foxglove_bytes,
+        "w-foxglove.mcap",
+    ),
+    (
+        "foxglove-sdk, bytes joined from a per-layout template",
+        _writer_foxglove_template,
         "w-foxglove.mcap",
     ),
     ("mcap (Python writer) + protobuf", _writer_mcap_python, "w-mcap.mcap"),

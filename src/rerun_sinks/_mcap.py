@@ -111,10 +111,8 @@ class McapSink(Sink):
             msg = _missing_extra("McapSink")
             raise ImportError(msg) from err
         self._fox = foxglove
-        self._channel_types: dict[str, Any] = {
-            RAW_IMAGE: channels.RawImageChannel,
-            COMPRESSED_IMAGE: channels.CompressedImageChannel,
-        }
+        self._raw_schema = messages.RawImage.get_schema()  # RawImages are logged as bytes
+        self._compressed_channel = channels.CompressedImageChannel
         self._messages = messages
         self._timestamp = messages.Timestamp
         self._side_class = _mcap_schema.message_class("Record")
@@ -258,11 +256,18 @@ class McapSink(Sink):
         if entity.images:  # the entity's second image schema gets a topic of its own
             suffix = "/compressed" if schema == COMPRESSED_IMAGE else "/raw"
             preferred = entity.topic.rstrip("/") + suffix
-        log = self._channel_types[schema](
-            self._unique_topic(preferred),
-            metadata={SIDE_TOPIC_KEY: entity.side_topic},
-            context=self._context,
-        ).log
+        topic, metadata = self._unique_topic(preferred), {SIDE_TOPIC_KEY: entity.side_topic}
+        log: Callable[..., None]
+        if schema == RAW_IMAGE:
+            log = self._fox.Channel(
+                topic,
+                schema=self._raw_schema,
+                message_encoding="protobuf",
+                metadata=metadata,
+                context=self._context,
+            ).base.log
+        else:
+            log = self._compressed_channel(topic, metadata=metadata, context=self._context).log
         channel = entity.images[schema] = ImageChannel(log)
         return channel
 

@@ -7,7 +7,9 @@ Rules:
   the pixels' own bytes, no copy for frozen pixels) and the serialized static part of
   the side record; records whose side record holds per-record data (ext, lossy
   Foxglove forms, annotation contexts, extensions) get no plan;
-- per record: a timestamp, the Foxglove message, the side record's stamp
+- per record: a timestamp, the Foxglove message (a ``RawImage`` as bytes joined from its
+  layout's serialized fields, the record's serialized timestamp and its data: foxglove-sdk
+  logs bytes with less work than its own message objects), the side record's stamp
   (:class:`SideStamp`), two ``log`` calls;
 - :class:`SideStamp` keeps one protobuf ``rerun_core.Record`` with the timepoint
   entries of the last record: while the timeline names, kinds and order stay the same only the
@@ -23,7 +25,14 @@ from typing import Any
 from rerun_core import Record, TimeValue
 from rerun_sinks._foxglove import COMPRESSED_IMAGE, FoxgloveImage, fill_side_stamp
 
-__all__ = ["ImageChannel", "MessageBuilder", "Plan", "SideStamp", "message_builder"]
+__all__ = [
+    "ImageChannel",
+    "MessageBuilder",
+    "Plan",
+    "SideStamp",
+    "message_builder",
+    "raw_image_builder",
+]
 
 MessageBuilder = Callable[[Any, bytes], Any]
 """Builds a foxglove-sdk message from its timestamp and data."""
@@ -60,7 +69,11 @@ class Plan:
 
 
 def message_builder(messages: Any, image: FoxgloveImage, frame_id: str) -> MessageBuilder:
-    """Return a builder of foxglove-sdk messages (``messages``) with ``image``'s fixed fields."""
+    """Return a builder of ``image``'s messages with foxglove-sdk's ``messages`` module.
+
+    A ``CompressedImage`` is a foxglove-sdk object; a ``RawImage`` is its serialized bytes
+    (see :func:`raw_image_builder`).
+    """
     if image.schema == COMPRESSED_IMAGE:
         compressed, image_format = messages.CompressedImage, image.encoding
 
@@ -70,24 +83,24 @@ def message_builder(messages: Any, image: FoxgloveImage, frame_id: str) -> Messa
             )
 
         return build_compressed
-    raw, width, height, encoding, step = (
-        messages.RawImage,
-        image.width,
-        image.height,
-        image.encoding,
-        image.step,
-    )
+    return raw_image_builder(messages.RawImage, image, frame_id)
 
-    def build_raw(timestamp: Any, data: bytes) -> Any:
-        return raw(
-            timestamp=timestamp,
-            frame_id=frame_id,
-            width=width,
-            height=height,
-            encoding=encoding,
-            step=step,
-            data=data,
-        )
+
+def raw_image_builder(raw: Any, image: FoxgloveImage, frame_id: str) -> MessageBuilder:
+    """Return a builder of ``image``'s ``RawImage`` messages as bytes, in field order.
+
+    foxglove-sdk's own encoder (``raw``: its ``RawImage`` class) serializes the layout's
+    fields once and each record's timestamp; the record's data is joined in (one copy,
+    where foxglove-sdk's ``RawImage`` object copies it too). The bytes equal ``encode()``
+    of the whole message.
+    """
+    size = image.step * image.height
+    fixed = raw(width=image.width, height=image.height, encoding=image.encoding, step=image.step)
+    data_head = raw(data=bytes(size)).encode()[:-size]  # the data field's tag and length
+    head, tail = fixed.encode() + data_head, raw(frame_id=frame_id).encode()
+
+    def build_raw(timestamp: Any, data: bytes) -> bytes:
+        return b"".join((raw(timestamp=timestamp).encode(), head, data, tail))
 
     return build_raw
 

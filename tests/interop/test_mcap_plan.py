@@ -14,6 +14,8 @@ import rerun_core as rc
 from rerun_core import strategies as rcst
 from rerun_sinks import McapSink, read_mcap_records
 from rerun_sinks._foxglove import (
+    RAW_IMAGE,
+    FoxgloveImage,
     fill_side_stamp,
     fill_side_static,
     foxglove_image,
@@ -27,7 +29,7 @@ pytest.importorskip(
 )
 
 from rerun_sinks import _mcap, _mcap_schema
-from rerun_sinks._mcap_plan import SideStamp
+from rerun_sinks._mcap_plan import SideStamp, raw_image_builder
 
 SIDE = _mcap_schema.message_class("Record")
 
@@ -151,3 +153,29 @@ def test_more_layouts_than_kept_plans_read_back_exactly():
             sink.write(record)
     stream.seek(0)
     assert list(read_mcap_records(stream)) == records
+
+
+ENCODINGS = st.sampled_from(("mono8", "rgb8", "rgba8", "bgr8", "bgra8", "mono16", "16UC1", "32FC1"))
+BYTES_PER_PIXEL = {"mono8": 1, "rgb8": 3, "rgba8": 4, "bgr8": 3, "bgra8": 4}
+
+
+@given(ENCODINGS, st.integers(1, 40), st.integers(1, 40), st.text(max_size=12), st.data())
+def test_raw_image_bytes_equal_foxglove_sdk_and_protobuf_encodings(
+    encoding, width, height, frame_id, data
+):
+    """The bytes a plan logs are the message foxglove-sdk and protobuf would serialize."""
+    from foxglove.messages import RawImage, Timestamp
+    from foxglove_schemas_protobuf.RawImage_pb2 import RawImage as PbRawImage
+    from google.protobuf.timestamp_pb2 import Timestamp as PbTimestamp
+
+    sec, nsec = data.draw(st.integers(0, 2**32 - 1)), data.draw(st.integers(0, 10**9 - 1))
+    step = width * BYTES_PER_PIXEL.get(encoding, 2 if "16" in encoding else 4)
+    pixels = data.draw(st.binary(min_size=step * height, max_size=step * height))
+    image = FoxgloveImage(RAW_IMAGE, encoding, width, height, step, pixels)
+    got = raw_image_builder(RawImage, image, frame_id)(Timestamp(sec, nsec), pixels)
+    fields = {"frame_id": frame_id, "width": width, "height": height, "encoding": encoding}
+    own = RawImage(timestamp=Timestamp(sec, nsec), step=step, data=pixels, **fields)
+    assert got == own.encode()
+    timestamp = PbTimestamp(seconds=sec, nanos=nsec)
+    protobuf = PbRawImage(timestamp=timestamp, step=step, data=pixels, **fields)
+    assert got == protobuf.SerializeToString(deterministic=True)
