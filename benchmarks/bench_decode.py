@@ -2,10 +2,12 @@
 
     python benchmarks/bench_decode.py [--mb 100] [--runs 5] [--tmp-dir /tmp] [--out FILE]
 
-1. Writes two recordings of about ``--mb`` MB each with ``FileSink``: distinct 64x64 RGB u8
-   noise frames (the ``--small-mb`` recording of ``bench_dataframes.py``), and 64x64 frames
-   of three entities (RGB u8, depth u16 with ``meter=1000``, segmentation u8), each record
-   on a ``frame`` timeline with a tick and a wall clock.
+1. Writes three recordings with ``FileSink``, each record on a ``frame`` timeline with a
+   tick and a wall clock: about ``--mb`` MB of distinct 64x64 RGB u8 noise frames (the
+   ``--small-mb`` recording of ``bench_dataframes.py``), about ``--mb`` MB of 64x64 frames
+   of three entities (RGB u8, depth u16 with ``meter=1000``, segmentation u8), and the
+   worst case for templates: about ``--mb`` / 4 MB of 64x64 segmentation u8 records, each
+   at an entity path of its own (every record a new layout).
 2. Decodes every record of each file (the same N for every target), ``--runs`` interleaved
    runs (the first place rotates): ``catalog.decode_record_at`` per record (the canonical
    cattrs path, which ``RecordingFile`` used before), ``RecordDecoder().decode_at`` per
@@ -54,6 +56,18 @@ def make_mixed_recording(path: Path, mb: float) -> int:
         rec.log_segmentation_image("cam/seg", ids[index % 16])
     rec.disconnect()
     return 3 * frames
+
+
+def make_unique_recording(path: Path, mb: float) -> int:
+    """Write 64x64 segmentation records of about ``mb`` MB, each at its own entity path."""
+    count = max(1, int(mb * MB / (SIDE * SIDE)))
+    ids = np.random.default_rng(3).integers(0, 20, (16, SIDE, SIDE), np.uint8)
+    rec = rr.new_recording("bench-decode-unique", strict=True, sink=rr.FileSink(path))
+    for index in range(count):
+        rec.set_time_sequence("frame", index)
+        rec.log_segmentation_image(f"objects/{index}", ids[index % 16])
+    rec.disconnect()
+    return count
 
 
 def bench_decoding(path: Path, runs: int, label: str) -> list[str]:
@@ -129,12 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-decode-", dir=args.tmp_dir))
     started = time.perf_counter()
     try:
-        rgb, mixed = work / "rgb.rrc", work / "mixed.rrc"
+        rgb, mixed, unique = work / "rgb.rrc", work / "mixed.rrc", work / "unique.rrc"
         _, rgb_bytes = make_small_recording(rgb, args.mb)
         make_mixed_recording(mixed, args.mb)
+        make_unique_recording(unique, args.mb / 4)
         lines: list[str] = [f"## Decoding small records (bench_decode.py --mb {args.mb})", ""]
         lines += bench_decoding(rgb, args.runs, "64x64 RGB u8")
         lines += bench_decoding(mixed, args.runs, "64x64 RGB u8, depth u16, segmentation u8")
+        label = "64x64 segmentation u8, every record at its own entity path"
+        lines += bench_decoding(unique, args.runs, label)
         heading = "to_parquet, 64x64 RGB frames"
         lines += bench_to_parquet(rgb, work, args.runs, rgb_bytes, heading)
         lines.append(f"Total {time.perf_counter() - started:.0f} s.")

@@ -5,8 +5,9 @@ Rules:
   for every kind of record): every frame's header and record CRCs are checked first, and
   whatever no template matches byte for byte takes ``decode_record``'s path;
 - when that path decodes a kind-1 raw image, depth or segmentation record without
-  extension components whose metadata is canonical (``RecordEncoder``'s template pieces
-  around its integers), the pieces and the record become a template;
+  extension components whose layout (``RecordEncoder``'s template key) it has decoded
+  before and whose metadata is canonical (``RecordEncoder``'s template pieces around its
+  integers), the pieces and the record become a template; a layout is tried once;
 - a later record whose metadata is those pieces around other CBOR integers (tick,
   timeline values, wall clock) is the template's record with these integers and its own
   pixels, built with the trusted constructors: no cattrs, no validators; an integer out
@@ -41,7 +42,7 @@ from rerun_core._codec import (
     _next_intact,
     _only_frame,
 )
-from rerun_core._encoder import MAX_TEMPLATES, _cbor_int, _Template
+from rerun_core._encoder import MAX_TEMPLATES, _cbor_int, _layout, _Template
 from rerun_core._messages import DepthMsg, ImageMsg, SegmentationMsg, trusted_constructor
 from rerun_core._record import NO_TIMELINES, Record, new_time_value, stamp_record
 from rerun_core._scalars import INT64_MAX, INT64_MIN
@@ -53,6 +54,7 @@ __all__ = ["RecordDecoder", "iter_records", "scan_records"]
 _BUILDERS: Mapping[type[Any], Callable[..., Any]] = MappingProxyType(
     {cls: trusted_constructor(cls) for cls in (ImageMsg, DepthMsg, SegmentationMsg)}
 )
+_MAX_SEEN = 4 * MAX_TEMPLATES
 _INT_SIZES: Mapping[int, int] = MappingProxyType(  # CBOR integer heads (major type 0) -> bytes
     {**dict.fromkeys(range(24), 0), 24: 1, 25: 2, 26: 4, 27: 8}
 )
@@ -141,6 +143,7 @@ class RecordDecoder:
         """Start with no templates."""
         self._root = _Node()
         self._count = 0
+        self._seen: dict[tuple[Any, ...], bool] = {}  # layout -> a template was tried
 
     def decode(self, buf: Buffer) -> Record:
         """Decode exactly one record, as ``decode_record`` does."""
@@ -199,10 +202,32 @@ class RecordDecoder:
             position, node = end, child
 
     def _learn(self, meta: bytes, record: Record) -> None:
-        """Keep ``record`` as a template if its metadata is canonical pieces around integers."""
+        """Keep ``record`` as a template the second time the slow path decodes its layout.
+
+        Only if its metadata is canonical pieces around integers; the first time, and
+        after a failed try, nothing more is done (a stream of ever new layouts costs
+        a key per record, not a template).
+        """
         msg: Any = record.msg
-        if type(msg) not in _BUILDERS or msg.pixels is None or msg.ext:
+        layout = _layout(msg)
+        if layout is None:
             return
+        key = (
+            layout,
+            record.entity_path,
+            tuple(record.timepoint),
+            record.timeless,
+            not record.log_tick,
+            not record.log_time_ns,
+        )
+        tried = self._seen.get(key)
+        if tried is None:
+            if len(self._seen) >= _MAX_SEEN:
+                self._seen.clear()
+            self._seen[key] = False
+        if tried is not False:
+            return
+        self._seen[key] = True
 
         def place(array: np.ndarray[Any, Any]) -> ArraySpec:
             return ArraySpec(dtype=array.dtype.str, shape=tuple(array.shape), offset=0)
@@ -219,7 +244,7 @@ class RecordDecoder:
         if b"".join(joined) != meta:
             return
         if self._count >= MAX_TEMPLATES:
-            self._root, self._count = _Node(), 0
+            self._root, self._count, self._seen = _Node(), 0, {key: True}
         node = self._root
         for piece in pieces[:-1]:
             child = node.links.get(piece)

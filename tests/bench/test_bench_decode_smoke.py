@@ -27,5 +27,6 @@ def test_every_section_runs_and_cleans_up(bench: ModuleType, tmp_path: Path) -> 
     text = out.read_text(encoding="utf-8")
     assert "Decoding every record: 64x64 RGB u8" in text
     assert "depth u16, segmentation u8" in text
+    assert "every record at its own entity path" in text
     assert "to_parquet, 64x64 RGB frames" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]

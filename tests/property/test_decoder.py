@@ -162,23 +162,39 @@ def test_any_record_decodes_as_the_canonical_decoder(
         assert_same(fast, decode_record_at(stream, span.offset), stream)
 
 
-def test_a_known_layout_skips_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """Count the calls of ``_decoder.<name>`` (the slow path, or building a template)."""
+    calls: list[int] = []
+    original = getattr(_decoder, name)
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(_decoder, name, counted)
+    return calls
+
+
+def test_a_layout_seen_twice_skips_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
     pixels = np.arange(12, dtype=np.uint16).reshape(3, 4)
     records = [
         rc.make_record("d", rc.make_depth_msg(pixels + i), timepoint={"f": ("sequence", i)})
-        for i in range(3)
+        for i in range(4)
     ]
-    slow_calls: list[int] = []
-    slow = _decoder._decode_parts
-
-    def counted(*args: Any) -> rc.Record:
-        slow_calls.append(1)
-        return slow(*args)
-
-    monkeypatch.setattr(_decoder, "_decode_parts", counted)
+    slow = _counting(monkeypatch, "_decode_parts")
     decoder = rc.RecordDecoder()
     assert [decoder.decode(rc.encode_record(r)) for r in records] == records
-    assert len(slow_calls) == 1
+    assert len(slow) == 2
+
+
+def test_layouts_seen_once_build_no_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    msg = rc.make_segmentation_msg(np.zeros((2, 2), np.uint8))
+    encoded = [rc.encode_record(rc.make_record(f"e{i}", msg, log_tick=i)) for i in range(10)]
+    built = _counting(monkeypatch, "_Template")
+    decoder = rc.RecordDecoder()
+    for expected_builds in (0, 10, 10):  # each layout once, twice, three times
+        assert [decoder.decode(e) for e in encoded] == [rc.decode_record(e) for e in encoded]
+        assert len(built) == expected_builds
 
 
 def test_pixels_view_a_read_only_map_as_the_canonical_decoder_does() -> None:
