@@ -1,10 +1,9 @@
 """``FileSink``: records appended to an ``.rrc`` file or a binary stream.
 
 Rules:
-- opening a path creates or truncates it (like legacy ``save``); a regular file with one
-  name is replaced by a new one with its permissions (truncating makes ext4 write the
-  whole new file back at ``close()``); then every record is appended as it comes, as
-  exactly its ``encode_record`` bytes;
+- opening a path creates or truncates it (like legacy ``save``; an old regular file is
+  replaced, see ``_rewrite``); then every record is appended as it comes, as exactly
+  its ``encode_record`` bytes;
 - records are encoded by the sink's ``RecordEncoder`` (metadata from per-layout
   templates; the same bytes as ``encode_record``), outside the sink's lock;
 - pixel payloads go to the file with ``os.pwritev`` at their offset (``os.writev``
@@ -50,7 +49,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -65,6 +63,7 @@ from rerun_core import (
     encode_compressed_parts,
 )
 from rerun_core.catalog import CatalogBuilder, encode_index
+from rerun_sinks._rewrite import rewrite
 from rerun_sinks._sinks import Sink
 from rerun_sinks._state import flush_at_exit, stop_flushing_at_exit
 from rerun_sinks.errors import SinkClosedError
@@ -114,7 +113,8 @@ class FileSink(Sink):
         self._target: int | BinaryIO
         if isinstance(target, str | os.PathLike):
             self.path: str | None = os.fspath(target)
-            self._target = _create(self.path)
+            path = self.path
+            self._target = rewrite(path, lambda: os.open(path, _OPEN_FLAGS, 0o666))
         else:
             self.path = None
             self._target = _binary_stream(target)
@@ -333,32 +333,6 @@ def _views(parts: Sequence[Part]) -> list[memoryview]:
 
 def _written() -> None:
     """Do nothing: what ``write_ordered`` returns for a record written (or buffered) already."""
-
-
-def _create(path: str) -> int:
-    """Open ``path`` for writing, empty: a regular file there is replaced, not truncated.
-
-    ext4 writes a truncated file's new data back at ``close()`` (its replace-by-truncate
-    heuristic, ``auto_da_alloc``): 135 ms for 250 MB, about 7 us per 64x64 record. So a
-    writable regular file with one name gets a new inode (with its permission bits); a
-    symlink, a file with other hard links or one that cannot be removed is truncated as
-    before (and a read-only file is refused as before).
-    """
-    try:
-        old = os.lstat(path)
-    except OSError:
-        return os.open(path, _OPEN_FLAGS, 0o666)
-    replace = stat.S_ISREG(old.st_mode) and old.st_nlink == 1 and old.st_size > 0
-    if replace and os.access(path, os.W_OK):  # a read-only file stays refused
-        try:
-            os.unlink(path)
-        except OSError:
-            pass  # e.g. open elsewhere on Windows: truncate it
-        else:
-            fd = os.open(path, _OPEN_FLAGS, 0o600)
-            os.chmod(path, stat.S_IMODE(old.st_mode))
-            return fd
-    return os.open(path, _OPEN_FLAGS, 0o666)
 
 
 def _pwritev_all(fd: int, parts: Sequence[Part], total: int, offset: int) -> None:
