@@ -20,9 +20,10 @@ Rules:
   timeless records logged before the first timed record wait for it and take its log
   time (or, if none comes, the first timeless record's at ``close()``); later timeless
   records take it at once;
-- a path is created or truncated and closed by the sink; a seekable binary stream is
-  written from its current position (MCAP offsets count from there) and never closed; an
-  unseekable one (a pipe) gets the whole file at ``close()`` (spooled in a temporary file);
+- a path is created or truncated (an old regular file there is replaced, ``_rewrite``)
+  and closed by the sink; a seekable binary stream is written from its current position
+  (MCAP offsets count from there) and never closed; an unseekable one (a pipe) gets the
+  whole file at ``close()`` (spooled in a temporary file);
 - thread-safe (one lock per sink: each image message and its side message are adjacent);
   ``write``/``flush`` after ``close`` raise :class:`SinkClosedError`;
 - :func:`read_mcap_records` yields the records of our files exactly, in logging order;
@@ -58,6 +59,7 @@ from rerun_sinks._foxglove import (
     side_topic,
 )
 from rerun_sinks._mcap_plan import ImageChannel, Plan, SideStamp, message_builder
+from rerun_sinks._rewrite import rewrite
 from rerun_sinks._sinks import Sink
 from rerun_sinks.errors import ForeignDataError, SinkClosedError
 
@@ -142,7 +144,12 @@ class McapSink(Sink):
             else:
                 self._spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed in close())
                 output = self._spool
-        self._writer = _open_writer(foxglove, output, self._context, options, self.path)
+
+        def open_writer() -> Any:
+            return _open_writer(foxglove, output, self._context, options, self.path)
+
+        # an old file at the path is replaced: truncated, ext4 would write it back at close
+        self._writer = open_writer() if self.path is None else rewrite(self.path, open_writer)
 
     def write(self, record: Record) -> None:
         """Write ``record``'s Foxglove image (if it has one) and its side record."""

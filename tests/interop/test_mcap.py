@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -470,6 +472,26 @@ def test_bad_arguments(tmp_path):
         McapSink(tmp_path / "missing" / "x.mcap")
     with pytest.raises(IsADirectoryError, match="cannot create"):
         McapSink(tmp_path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX links and modes")
+def test_an_existing_file_is_replaced_with_its_permissions(tmp_path, records):
+    """Truncated, the old file would be written back whole by ext4 at close (_rewrite)."""
+    path, link = tmp_path / "a.mcap", tmp_path / "link.mcap"
+    write_mcap(path, records[:1])
+    os.chmod(path, 0o640)
+    old = os.open(path, os.O_RDONLY)
+    try:
+        write_mcap(path, records)
+        assert os.fstat(old).st_nlink == 0  # a new file, not the old one truncated
+    finally:
+        os.close(old)
+    assert list(read_mcap_records(path)) == records
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    link.symlink_to(path)
+    write_mcap(link, records[:2])  # through a symlink: the target is written
+    assert link.is_symlink()
+    assert list(read_mcap_records(path)) == records[:2]
 
 
 def test_missing_extra_says_how_to_install(tmp_path, monkeypatch):
