@@ -175,7 +175,7 @@ def layout_key(msg: Message) -> tuple[Any, ...] | None:
     return key if order is None else (*key, order.hex())  # hex tells -0.0 from 0.0
 
 
-def image_data(msg: Message, image: FoxgloveImage) -> Callable[[Any], bytes]:
+def image_data(msg: Message, image: FoxgloveImage) -> Callable[[Any], bytes | memoryview]:
     """Return how to get the Foxglove data of messages with ``msg``'s :func:`layout_key`.
 
     ``image`` is ``msg``'s Foxglove form: the JPEG bytes, the pixels' own bytes when they
@@ -192,8 +192,13 @@ def _jpeg_data(msg: ImageMsg) -> bytes:
     return msg.jpeg
 
 
-def _pixel_data(msg: ImageMsg | DepthMsg | SegmentationMsg) -> bytes:
-    return _bytes(msg.pixels)  # type: ignore[arg-type]
+def _pixel_data(msg: ImageMsg | DepthMsg | SegmentationMsg) -> bytes | memoryview:
+    """Return the pixels' own memory: ``bytes``, a file's map or a caller's (borrowed) array."""
+    pixels: np.ndarray[Any, Any] = msg.pixels  # type: ignore[assignment]
+    base: object = pixels.base
+    if type(base) is bytes and len(base) == pixels.nbytes:
+        return base
+    return pixels.data.cast("B") if pixels.flags.c_contiguous else pixels.tobytes()
 
 
 def _converted_data(msg: Message) -> bytes:

@@ -24,6 +24,10 @@ Rules:
   and closed by the sink; a seekable binary stream is written from its current position
   (MCAP offsets count from there) and never closed; an unseekable one (a pipe) gets the
   whole file at ``close()`` (spooled in a temporary file);
+- ``copies_on_write``: a record's bytes are in foxglove-sdk's writer when ``write``
+  returns, so a recording may hand over large pixels as views of the caller's arrays
+  (the one copy is the join into the ``RawImage`` bytes); waiting timeless records are
+  copied;
 - thread-safe (one lock per sink: each image message and its side message are adjacent);
   ``write``/``flush`` after ``close`` raise :class:`SinkClosedError`;
 - :func:`read_mcap_records` yields the records of our files exactly, in logging order;
@@ -41,6 +45,8 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, Literal, cast
+
+import attrs
 
 from rerun_core import Message, Record, decode_record, format_entity_path
 from rerun_sinks._foxglove import (
@@ -151,13 +157,21 @@ class McapSink(Sink):
         # an old file at the path is replaced: truncated, ext4 would write it back at close
         self._writer = open_writer() if self.path is None else rewrite(self.path, open_writer)
 
+    @property
+    def copies_on_write(self) -> bool:
+        """True: a record's bytes are in foxglove-sdk's writer when ``write`` returns.
+
+        (A timeless record kept until the first timed one is copied first.)
+        """
+        return True
+
     def write(self, record: Record) -> None:
         """Write ``record``'s Foxglove image (if it has one) and its side record."""
         with self._lock:
             self._check_open()
             if record.timeless:
-                if self._first_time is None:
-                    self._waiting.append(record)
+                if self._first_time is None:  # kept: its pixels may be the caller's array
+                    self._waiting.append(attrs.evolve(record, msg=attrs.evolve(record.msg)))
                 else:
                     self._emit(record, self._first_time)
                 return

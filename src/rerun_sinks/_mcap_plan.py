@@ -34,7 +34,7 @@ __all__ = [
     "raw_image_builder",
 ]
 
-MessageBuilder = Callable[[Any, bytes], Any]
+MessageBuilder = Callable[[Any, bytes | memoryview], Any]
 """Builds a foxglove-sdk message from its timestamp and data."""
 
 
@@ -58,7 +58,7 @@ class Plan:
         self,
         channel: ImageChannel,
         message: MessageBuilder,
-        data: Callable[[Any], bytes],
+        data: Callable[[Any], bytes | memoryview],
         static: bytes,
     ) -> None:
         """Keep the image ``channel``, the ``message`` builder, the ``data`` getter, ``static``."""
@@ -77,7 +77,7 @@ def message_builder(messages: Any, image: FoxgloveImage, frame_id: str) -> Messa
     if image.schema == COMPRESSED_IMAGE:
         compressed, image_format = messages.CompressedImage, image.encoding
 
-        def build_compressed(timestamp: Any, data: bytes) -> Any:
+        def build_compressed(timestamp: Any, data: bytes | memoryview) -> Any:
             return compressed(
                 timestamp=timestamp, frame_id=frame_id, data=data, format=image_format
             )
@@ -99,7 +99,7 @@ def raw_image_builder(raw: Any, image: FoxgloveImage, frame_id: str) -> MessageB
     data_head = raw(data=bytes(size)).encode()[:-size]  # the data field's tag and length
     head, tail = fixed.encode() + data_head, raw(frame_id=frame_id).encode()
 
-    def build_raw(timestamp: Any, data: bytes) -> bytes:
+    def build_raw(timestamp: Any, data: bytes | memoryview) -> bytes:
         return b"".join((raw(timestamp=timestamp).encode(), head, data, tail))
 
     return build_raw

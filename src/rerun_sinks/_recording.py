@@ -25,7 +25,8 @@ Rules:
   thread's timelines updated with that frame's ``times`` and its own clock reading;
   all or nothing; frames of one layout go to a ``RecordBatchSink`` as one
   ``RecordBatch`` (no ``Record`` objects), to other sinks as its records;
-- a sink whose ``copies_on_write`` is True (``MemorySink``, an unbuffered ``FileSink``)
+- a sink whose ``copies_on_write`` is True (``MemorySink``, ``McapSink``, an unbuffered
+  ``FileSink``)
   gets large frames built with ``borrow=True``: no copy before the one into the file
   or memory; other sinks and the backlog get immutable copies;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;

@@ -15,7 +15,8 @@ Rules:
   ``copies_on_write`` is True keeps no memory of a record once its ``write`` (or
   ``write_ordered``'s function) returns, so a recording may hand it records whose large
   pixels are views of the caller's arrays (``rerun_core``'s ``borrow=True``);
-- ``MemorySink`` and ``TeeSink`` of such sinks copy on write.
+- ``MemorySink`` and a ``TeeSink`` of such sinks copy on write (so do an unbuffered
+  ``FileSink`` and ``McapSink``).
 """
 
 from __future__ import annotations

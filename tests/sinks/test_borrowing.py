@@ -119,3 +119,35 @@ def test_a_sink_replaced_while_the_frame_is_built_gets_a_copy():
     [record] = keeping.records
     assert not np.shares_memory(record.msg.pixels, BIG)
     assert np.array_equal(record.msg.pixels, BIG)
+
+
+def test_mcap_sink_takes_borrowed_frames_and_writes_the_same_file(tmp_path):
+    """McapSink copies on write; the file equals one written from copies (a KeepingSink's)."""
+    pytest.importorskip("foxglove")
+    borrowed, copied = tmp_path / "borrowed.mcap", tmp_path / "copied.mcap"
+    rec = rr.new_recording("borrow", strict=True, sink=rr.McapSink(borrowed), clock=_clock())
+    assert copies_on_write(rec._sink)
+    _log_all(rec, BIG)
+    rec.disconnect()
+    keeping = KeepingSink()
+    rec = rr.new_recording("borrow", strict=True, sink=keeping, clock=_clock())
+    _log_all(rec, BIG)
+    with rr.McapSink(copied) as sink:
+        for record in keeping.records:
+            sink.write(record)
+    assert borrowed.read_bytes() == copied.read_bytes()
+
+
+def test_mcap_sink_copies_a_timeless_frame_it_keeps_for_later(tmp_path):
+    pytest.importorskip("foxglove")
+    image = BIG.copy()
+    path = tmp_path / "a.mcap"
+    rec = rr.new_recording("borrow", strict=True, sink=rr.McapSink(path))
+    rec.log_image("cam", image, timeless=True)  # waits for the first timed record
+    image[:] = 0
+    rec.set_time_sequence("frame", 1)
+    rec.log_depth_image("depth", DEPTH)
+    rec.disconnect()
+    first = next(iter(rr.read_records(path)))
+    assert first.timeless
+    assert np.array_equal(first.msg.pixels, BIG)
