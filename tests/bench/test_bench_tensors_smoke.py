@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture
-def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(BENCH_DIR))
-    import bench_tensors as module
-
-    return module
+def bench(import_bench: Callable[[str], ModuleType]) -> ModuleType:
+    return import_bench("bench_tensors")
 
 
 def test_every_source_logs_with_one_copy_of_the_frame(bench: ModuleType) -> None:
