@@ -26,9 +26,8 @@ Rules:
   all or nothing; frames of one layout go to a ``RecordBatchSink`` as one
   ``RecordBatch`` (no ``Record`` objects), to other sinks as its records;
 - a sink whose ``copies_on_write`` is True (``MemorySink``, ``McapSink``, an unbuffered
-  ``FileSink``)
-  gets large frames built with ``borrow=True``: no copy before the one into the file
-  or memory; other sinks and the backlog get immutable copies;
+  ``FileSink``) gets large frames built with ``borrow=True``: no copy before the one
+  into the file or memory; other sinks and the backlog get immutable copies;
 - without a sink, records wait in a backlog; the first sink gets the backlog first;
   a replaced sink is closed;
 """
